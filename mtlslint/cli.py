@@ -1,0 +1,338 @@
+"""The ``mtlslint`` command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from mtlslint import __version__
+
+EPILOG = """Examples:
+
+  mtlslint scan                         scan the current folder
+
+  mtlslint scan deploy/ --format sarif --output mtlslint.sarif
+
+  helm template chart | mtlslint scan - --stdin-filename rendered.yaml
+
+  mtlslint explain MTLS101              what a rule checks and how to fix it
+
+Exit codes: 0 no finding at or above --fail-on, 1 findings at or above it, 2 usage error or
+internal failure."""
+
+app = typer.Typer(
+    name="mtlslint",
+    help="Find mutual-TLS mistakes in nginx, Envoy, Istio, Kubernetes and Terraform configs.",
+    epilog=EPILOG,
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class ReportFormat(str, Enum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+    github = "github"
+
+
+class SeverityOption(str, Enum):
+    critical = "critical"
+    high = "high"
+    medium = "medium"
+    low = "low"
+    info = "info"
+
+
+def _usage_error(message: str) -> NoReturn:
+    typer.echo(f"mtlslint: error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"mtlslint {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version_callback, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Find mutual-TLS mistakes in nginx, Envoy, Istio, Kubernetes and Terraform configs."""
+
+
+def _split_ids(values: Sequence[str] | None) -> tuple[str, ...]:
+    ids: list[str] = []
+    for value in values or ():
+        ids.extend(part.strip().upper() for part in value.split(",") if part.strip())
+    return tuple(ids)
+
+
+def _parse_now(value: str | None) -> datetime:
+    if value is None:
+        return datetime.now(UTC)
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        _usage_error(f"--now takes an ISO 8601 time such as 2026-01-31T12:00:00Z, not {value!r}")
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _load_config(config_path: Path | None, paths: Sequence[Path]) -> object:
+    from mtlslint.config import ConfigError, find_config_file, load_config
+
+    try:
+        if config_path is not None:
+            return load_config(config_path)
+        start = next((p for p in paths if str(p) != "-"), Path.cwd())
+        return load_config(find_config_file(start if start.exists() else Path.cwd()))
+    except ConfigError as exc:
+        _usage_error(str(exc))
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _usage_error(f"cannot write --output {output}: {exc.strerror}")
+
+
+def _color_wanted(output: Path | None) -> bool:
+    if output is not None or "NO_COLOR" in os.environ:
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return sys.stdout.isatty()
+
+
+class _Progress:
+    """One self-erasing status line on stderr, only when stderr is a terminal."""
+
+    def __init__(self) -> None:
+        self.enabled = sys.stderr.isatty() and "MTLSLINT_NO_PROGRESS" not in os.environ
+
+    def __call__(self, message: str) -> None:
+        if self.enabled:
+            sys.stderr.write(f"\r\x1b[2Kmtlslint: {message}")
+            sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\r\x1b[2K")
+            sys.stderr.flush()
+
+
+@app.command()
+def scan(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Files or folders to scan (default: .); '-' reads standard input."),
+    ] = None,
+    report_format: Annotated[
+        ReportFormat, typer.Option("--format", "-f", help="Report format.")
+    ] = ReportFormat.text,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the report to FILE.")
+    ] = None,
+    config_path: Annotated[
+        Path | None,
+        typer.Option("--config", help="Configuration file (default: nearest .mtlslint.yaml)."),
+    ] = None,
+    select: Annotated[
+        list[str] | None,
+        typer.Option("--select", help="Only these rule IDs or prefixes (comma-separated)."),
+    ] = None,
+    ignore: Annotated[
+        list[str] | None,
+        typer.Option("--ignore", help="Never these rule IDs or prefixes (comma-separated)."),
+    ] = None,
+    fail_on: Annotated[
+        SeverityOption | None,
+        typer.Option("--fail-on", help="Exit 1 on findings at or above this severity [default: high]."),
+    ] = None,
+    now: Annotated[
+        str | None,
+        typer.Option("--now", help="Judge certificate dates at this ISO 8601 time."),
+    ] = None,
+    var_file: Annotated[
+        list[Path] | None, typer.Option("--var-file", help="Terraform .tfvars file (repeatable).")
+    ] = None,
+    rules_dir: Annotated[
+        list[Path] | None, typer.Option("--rules-dir", help="Folder of extra rule YAML files.")
+    ] = None,
+    stdin_filename: Annotated[
+        str | None,
+        typer.Option("--stdin-filename", help="Name to judge standard input as (with '-')."),
+    ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="List skipped files and why.")
+    ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
+) -> None:
+    """Scan files and folders for mutual-TLS mistakes."""
+    from mtlslint.config import Config
+    from mtlslint.engine import RuleError
+    from mtlslint.scan import ScanOptions, run_scan
+
+    given = list(paths or [Path(".")])
+    stdin: tuple[str, bytes] | None = None
+    if any(str(p) == "-" for p in given):
+        if not stdin_filename:
+            _usage_error("reading '-' needs --stdin-filename NAME (e.g. rendered.yaml) to tell the format")
+        stdin = (stdin_filename, sys.stdin.buffer.read())
+        given = [p for p in given if str(p) != "-"]
+    for path in given:
+        if not path.exists() and not path.is_symlink():
+            _usage_error(f"{path}: no such file or folder")
+    config = _load_config(config_path, given)
+    assert isinstance(config, Config)
+    options = ScanOptions(
+        config=config,
+        now=_parse_now(now),
+        select=_split_ids(select),
+        ignore=_split_ids(ignore),
+        rules_dirs=tuple(rules_dir or ()),
+        var_files=tuple(var_file or ()),
+        stdin=stdin,
+        debug=debug,
+    )
+    for path in options.var_files:
+        if not path.is_file():
+            _usage_error(f"--var-file {path}: no such file")
+    progress = _Progress()
+    try:
+        outcome = run_scan(given, options, cwd=Path.cwd(), progress=progress)
+    except RuleError as exc:
+        _usage_error(str(exc))
+    except Exception as exc:  # a failure of the tool itself, not of an input file
+        progress.done()
+        if debug:
+            raise
+        _usage_error(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)")
+    progress.done()
+    if verbose:
+        for display, reason in outcome.discovery.skipped:
+            typer.echo(f"skipped {display}: {reason}", err=True)
+    severity = (fail_on.value if fail_on else None) or config.fail_on
+    from mtlslint.reporting import build_report, exit_code
+
+    report = build_report(outcome, fail_on=severity)
+    from mtlslint.report import renderer
+
+    color = report_format is ReportFormat.text and _color_wanted(output)
+    _write(renderer(report_format.value)(report, color=color), output)
+    for error in outcome.errors:
+        typer.echo(f"mtlslint: {error['file']}: {error['message']}", err=True)
+    raise typer.Exit(exit_code(report))
+
+
+@app.command("rules")
+def list_rules(
+    report_format: Annotated[
+        ReportFormat, typer.Option("--format", "-f", help="text or json.")
+    ] = ReportFormat.text,
+    rules_dir: Annotated[
+        list[Path] | None, typer.Option("--rules-dir", help="Folder of extra rule YAML files.")
+    ] = None,
+) -> None:
+    """List every rule with its ID, severity and formats."""
+    from mtlslint.engine import RuleError, load_rules
+
+    try:
+        rules = load_rules(tuple(rules_dir or ()))
+    except RuleError as exc:
+        _usage_error(str(exc))
+    if report_format is ReportFormat.json:
+        data = [
+            {"id": r.id, "slug": r.slug, "title": r.title, "severity": r.severity,
+             "formats": list(r.formats)}
+            for r in rules
+        ]
+        typer.echo(json.dumps(data, indent=2))
+        return
+    if report_format is not ReportFormat.text:
+        _usage_error("rules --format takes text or json")
+    for r in rules:
+        typer.echo(f"{r.id}  {r.severity:<8}  {r.slug:<36}  {', '.join(r.formats)}")
+
+
+@app.command()
+def explain(
+    rule_id: Annotated[str, typer.Argument(help="A rule ID (MTLS101) or slug (client-cert-optional).")],
+) -> None:
+    """Explain a rule: what it does, why it matters, examples and the fix."""
+    from mtlslint.engine import rule_index
+    from mtlslint.explain import markdown
+
+    wanted = rule_id.strip()
+    rules = rule_index()
+    rule = rules.get(wanted.upper()) or next(
+        (r for r in rules.values() if r.slug == wanted.lower()), None
+    )
+    if rule is None:
+        _usage_error(f"no rule {rule_id!r}; `mtlslint rules` lists them")
+    typer.echo(markdown(rule), nl=False)
+
+
+@app.command()
+def model(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Files or folders (default: .).")
+    ] = None,
+    config_path: Annotated[
+        Path | None, typer.Option("--config", help="Configuration file.")
+    ] = None,
+    var_file: Annotated[
+        list[Path] | None, typer.Option("--var-file", help="Terraform .tfvars file (repeatable).")
+    ] = None,
+    now: Annotated[str | None, typer.Option("--now", help="ISO 8601 time for dates.")] = None,
+) -> None:
+    """Print the common model (TLS endpoints and certificates) as JSON."""
+    from mtlslint.config import Config
+    from mtlslint.model import to_json
+    from mtlslint.scan import ScanOptions, run_scan
+
+    given = list(paths or [Path(".")])
+    for path in given:
+        if not path.exists():
+            _usage_error(f"{path}: no such file or folder")
+    config = _load_config(config_path, given)
+    assert isinstance(config, Config)
+    options = ScanOptions(config=config, now=_parse_now(now), var_files=tuple(var_file or ()))
+    outcome = run_scan(given, options, cwd=Path.cwd())
+    data = {
+        "endpoints": to_json(outcome.endpoints),
+        "certificates": to_json(outcome.certificates),
+    }
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.stderr.write("mtlslint: interrupted\n")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,408 @@
+"""Rules as data: load ``rules/*.yaml``, evaluate their conditions over the model, make findings.
+
+The condition language is deliberately small (``all``/``any``/``not`` and ``field`` with one of
+``equals``, ``not_equals``, ``in``, ``not_in``, ``missing``, ``lt``, ``gt``, ``contains``,
+``matches``); anything clever is computed by loaders and enrichers before rules run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import hashlib
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mtlslint.model import Certificate, Finding, Location, Severity, TlsEndpoint
+
+_TEMPLATE_FIELD = re.compile(r"\{([a-z_][a-z0-9_]*(?:\.[a-z0-9_-]+)*)\}")
+_REQUIRED_KEYS = ("id", "slug", "title", "severity", "applies_to", "formats", "message")
+
+Record = TlsEndpoint | Certificate
+
+
+class RuleError(Exception):
+    """A rule file is unreadable or does not match ``schemas/rule.schema.json``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    slug: str
+    title: str
+    severity: Severity
+    applies_to: str
+    formats: tuple[str, ...]
+    message: str
+    what_it_does: str
+    why_it_matters: str
+    remediation: Mapping[str, str]
+    references: tuple[str, ...]
+    examples: Mapping[str, Sequence[Mapping[str, Any]]]
+    where: Mapping[str, Any] | None = None
+    field: str | None = None
+    source: str = ""
+
+    @property
+    def default_enabled(self) -> bool:
+        # MTLS100 is silent unless the project's policy names endpoints; the rule itself
+        # checks that, so every rule is on by default.
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    expiry_warning_days: int = 30
+    max_validity_days: int = 90
+    renewal_window_days: int = 30
+
+    def get(self, name: str) -> Any:
+        if name not in {f.name for f in dataclasses.fields(self)}:
+            raise RuleError(f"unknown config value {name!r} in a rule condition")
+        return getattr(self, name)
+
+
+@dataclass(frozen=True, slots=True)
+class EngineSettings:
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    severity_overrides: Mapping[str, Severity] = field(default_factory=dict)
+    require_client_auth: tuple[str, ...] = ()
+
+
+# --- loading -----------------------------------------------------------------------------
+
+
+def bundled_rule_files() -> list[Path]:
+    root = resources.files("mtlslint.rules")
+    return sorted(
+        Path(str(entry)) for entry in root.iterdir() if entry.name.endswith((".yaml", ".yml"))
+    )
+
+
+def load_rules(extra_dirs: Sequence[Path] = (), *, validate_bundled: bool = False) -> list[Rule]:
+    """Bundled rules plus those of ``extra_dirs``; a user rule with a bundled ID replaces it.
+
+    User rules are always validated against the schema. Bundled rules are validated by the
+    test suite; pass ``validate_bundled`` to check them at run time too.
+    """
+    rules: dict[str, Rule] = {}
+    for path in bundled_rule_files():
+        rule = _load_rule_file(path, validate=validate_bundled)
+        rules[rule.id] = rule
+    for folder in extra_dirs:
+        if not folder.is_dir():
+            raise RuleError(f"{folder}: --rules-dir must name a folder of rule YAML files")
+        files = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
+        for path in files:
+            rule = _load_rule_file(path, validate=True)
+            rules[rule.id] = rule
+    return sorted(rules.values(), key=lambda r: r.id)
+
+
+def _load_rule_file(path: Path, *, validate: bool) -> Rule:
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RuleError(f"{path}: cannot read rule file: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise RuleError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from None
+    if not isinstance(data, dict):
+        raise RuleError(f"{path}: a rule file holds one mapping (id, slug, title, …)")
+    if validate:
+        validate_rule_data(data, str(path))
+    else:
+        missing = [key for key in _REQUIRED_KEYS if key not in data]
+        if missing:
+            raise RuleError(f"{path}: missing required field {missing[0]!r}")
+    return _rule_from_data(data, str(path))
+
+
+def validate_rule_data(data: Mapping[str, Any], source: str) -> None:
+    """Check ``data`` against ``schemas/rule.schema.json``; the error names file and field."""
+    from mtlslint.schemas_io import validator  # jsonschema only when validating
+
+    errors = sorted(validator("rule").iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        error = errors[0]
+        where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
+        raise RuleError(f"{source}: field {where}: {error.message}")
+    if data.get("where") is not None:
+        _check_condition(data["where"], source)
+
+
+def _check_condition(condition: Mapping[str, Any], source: str) -> None:
+    for key in ("lt", "gt", "equals", "not_equals", "contains"):
+        value = condition.get(key)
+        if isinstance(value, Mapping) and "config" in value:
+            Thresholds().get(str(value["config"]))
+    for part in condition.get("all", []) + condition.get("any", []):
+        _check_condition(part, source)
+    if "not" in condition:
+        _check_condition(condition["not"], source)
+    if "matches" in condition:
+        try:
+            re.compile(condition["matches"])
+        except re.error as exc:
+            raise RuleError(f"{source}: bad regular expression in matches: {exc}") from None
+
+
+def _rule_from_data(data: Mapping[str, Any], source: str) -> Rule:
+    return Rule(
+        id=data["id"],
+        slug=data["slug"],
+        title=data["title"],
+        severity=data["severity"],
+        applies_to=data["applies_to"],
+        formats=tuple(data["formats"]),
+        message=data["message"],
+        what_it_does=str(data.get("what_it_does", "")).strip(),
+        why_it_matters=str(data.get("why_it_matters", "")).strip(),
+        remediation=dict(data.get("remediation") or {}),
+        references=tuple(data.get("references") or ()),
+        examples=dict(data.get("examples") or {}),
+        where=data.get("where"),
+        field=data.get("field"),
+        source=source,
+    )
+
+
+# --- evaluation --------------------------------------------------------------------------
+
+_MISSING = object()
+
+
+def resolve(record: Any, path: str) -> Any:
+    """The value at dotted ``path`` in a model record (attributes, then mapping keys)."""
+    value = record
+    for part in path.split("."):
+        if value is None:
+            return None
+        if isinstance(value, Mapping):
+            value = value.get(part)
+        else:
+            value = getattr(value, part, None)
+    return value
+
+
+def _operand(value: Any, settings: EngineSettings) -> Any:
+    if isinstance(value, Mapping) and "config" in value:
+        return settings.thresholds.get(str(value["config"]))
+    return value
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, (str, tuple, list, dict, set)) and not value)
+
+
+def matches(condition: Mapping[str, Any], record: Record, settings: EngineSettings) -> bool:
+    if "all" in condition:
+        return all(matches(c, record, settings) for c in condition["all"])
+    if "any" in condition:
+        return any(matches(c, record, settings) for c in condition["any"])
+    if "not" in condition:
+        return not matches(condition["not"], record, settings)
+    value = resolve(record, condition["field"])
+    checks: list[bool] = []
+    if "missing" in condition:
+        checks.append(_is_missing(value) == bool(condition["missing"]))
+    if "equals" in condition:
+        checks.append(value == _operand(condition["equals"], settings))
+    if "not_equals" in condition:
+        checks.append(value != _operand(condition["not_equals"], settings))
+    if "in" in condition:
+        checks.append(value in condition["in"])
+    if "not_in" in condition:
+        checks.append(value not in condition["not_in"])
+    if "lt" in condition:
+        checks.append(_compare(value, _operand(condition["lt"], settings), lambda a, b: a < b))
+    if "gt" in condition:
+        checks.append(_compare(value, _operand(condition["gt"], settings), lambda a, b: a > b))
+    if "contains" in condition:
+        needle = _operand(condition["contains"], settings)
+        checks.append(isinstance(value, (tuple, list, str)) and needle in value)
+    if "matches" in condition:
+        checks.append(isinstance(value, str) and re.search(condition["matches"], value) is not None)
+    return all(checks)
+
+
+def _compare(value: Any, other: Any, op: Any) -> bool:
+    if value is None or other is None or isinstance(value, bool):
+        return False
+    try:
+        return bool(op(value, other))
+    except TypeError:
+        return False
+
+
+def render_message(template: str, record: Record, settings: EngineSettings) -> str:
+    def substitute(match: re.Match[str]) -> str:
+        path = match.group(1)
+        if path.startswith("config."):
+            return str(settings.thresholds.get(path.removeprefix("config.")))
+        return _display(resolve(record, path))
+
+    return _TEMPLATE_FIELD.sub(substitute, template)
+
+
+def _display(value: Any) -> str:
+    if value is None:
+        return "unset"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:.0f}"
+    if isinstance(value, (tuple, list)):
+        return ", ".join(_display(v) for v in value) or "none"
+    return str(value)
+
+
+def location_for(record: Record, field_path: str | None) -> Location:
+    """Where the ``field`` is written, else its nearest written parent, else the record."""
+    if field_path:
+        parts = field_path.split(".")
+        while parts:
+            found = record.locations.get(".".join(parts))
+            if found is not None:
+                return found
+            parts.pop()
+    return record.location
+
+
+def fingerprint(rule_id: str, location: Location, resource: str, flagged_text: str) -> str:
+    """Stable across line shifts and unrelated edits: no line number goes in."""
+    normalised = " ".join(flagged_text.split())
+    digest = hashlib.sha256(
+        "\x1f".join((rule_id, location.file, resource, normalised)).encode("utf-8")
+    )
+    return digest.hexdigest()[:32]
+
+
+def apply_policy(endpoints: Iterable[TlsEndpoint], settings: EngineSettings) -> list[TlsEndpoint]:
+    """Mark endpoints that ``require_client_auth`` names (by id or name, shell globs)."""
+    if not settings.require_client_auth:
+        return list(endpoints)
+    marked = []
+    for endpoint in endpoints:
+        named = any(
+            fnmatch.fnmatchcase(endpoint.id, pattern) or fnmatch.fnmatchcase(endpoint.name, pattern)
+            for pattern in settings.require_client_auth
+        )
+        if named and endpoint.role == "server":
+            endpoint = dataclasses.replace(endpoint, client_auth_required_by_policy=True)
+        marked.append(endpoint)
+    return marked
+
+
+def evaluate(
+    rules: Sequence[Rule],
+    endpoints: Sequence[TlsEndpoint],
+    certificates: Sequence[Certificate],
+    settings: EngineSettings,
+    line_text: LineReader,
+) -> Iterator[Finding]:
+    """Every finding of ``rules`` over the model, unsuppressed."""
+    endpoints = apply_policy(endpoints, settings)
+    for rule in rules:
+        if rule.where is None:
+            continue
+        records: Sequence[Record]
+        if rule.applies_to == "endpoint":
+            records = endpoints
+        elif rule.applies_to == "certificate":
+            records = certificates
+        else:
+            continue
+        for record in records:
+            if record.format not in rule.formats and not (
+                rule.applies_to == "certificate" and "certificate" in rule.formats
+            ):
+                continue
+            if rule.id in record.ignored_rules:
+                continue
+            if not matches(rule.where, record, settings):
+                continue
+            yield make_finding(
+                rule,
+                location_for(record, rule.field),
+                render_message(rule.message, record, settings),
+                resource=record.id,
+                format_name=record.format,
+                settings=settings,
+                line_text=line_text,
+            )
+
+
+class LineReader:
+    """Reads one line of a scanned file for snippets and fingerprints, caching files."""
+
+    def __init__(self, texts: Mapping[str, str] | None = None) -> None:
+        self._lines: dict[str, list[str]] = {}
+        self._texts = dict(texts or {})
+
+    def add(self, display: str, text: str) -> None:
+        self._texts[display] = text
+
+    def __call__(self, location: Location) -> str:
+        lines = self._lines.get(location.file)
+        if lines is None:
+            text = self._texts.get(location.file)
+            if text is None:
+                try:
+                    text = Path(location.file).read_text(encoding="utf-8", errors="replace")
+                except OSError:
+                    text = ""
+            lines = text.splitlines()
+            self._lines[location.file] = lines
+        if 1 <= location.line <= len(lines):
+            return lines[location.line - 1]
+        return ""
+
+
+def make_finding(
+    rule: Rule,
+    location: Location,
+    message: str,
+    *,
+    resource: str,
+    format_name: str,
+    settings: EngineSettings,
+    line_text: LineReader,
+) -> Finding:
+    line = line_text(location)
+    severity = settings.severity_overrides.get(rule.id, rule.severity)
+    return Finding(
+        rule_id=rule.id,
+        slug=rule.slug,
+        severity=severity,
+        title=rule.title,
+        message=message,
+        location=location,
+        resource=resource,
+        format=format_name,
+        fingerprint=fingerprint(rule.id, location, resource, line),
+        snippet=_snippet(line, rule.id),
+    )
+
+
+_KEY_MATERIAL = re.compile(r"[A-Za-z0-9+/=]{40,}")
+
+
+def _snippet(line: str, rule_id: str) -> str | None:
+    """The flagged line, short; never anything that may be key material."""
+    text = line.strip()
+    if not text or rule_id == "MTLS510" or "PRIVATE KEY" in text or _KEY_MATERIAL.search(text):
+        return None
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+@lru_cache(maxsize=1)
+def rule_index() -> Mapping[str, Rule]:
+    """Bundled rules by ID (for explain and for loader findings)."""
+    return {rule.id: rule for rule in load_rules()}
