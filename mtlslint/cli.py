@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -40,14 +40,14 @@ app = typer.Typer(
 )
 
 
-class ReportFormat(str, Enum):
+class ReportFormat(StrEnum):
     text = "text"
     json = "json"
     sarif = "sarif"
     github = "github"
 
 
-class SeverityOption(str, Enum):
+class SeverityOption(StrEnum):
     critical = "critical"
     high = "high"
     medium = "medium"
@@ -70,7 +70,9 @@ def _version_callback(value: bool) -> None:
 def _main(
     version: Annotated[
         bool,
-        typer.Option("--version", callback=_version_callback, is_eager=True, help="Show the version."),
+        typer.Option(
+            "--version", callback=_version_callback, is_eager=True, help="Show the version."
+        ),
     ] = False,
 ) -> None:
     """Find mutual-TLS mistakes in nginx, Envoy, Istio, Kubernetes and Terraform configs."""
@@ -167,7 +169,9 @@ def scan(
     ] = None,
     fail_on: Annotated[
         SeverityOption | None,
-        typer.Option("--fail-on", help="Exit 1 on findings at or above this severity [default: high]."),
+        typer.Option(
+            "--fail-on", help="Exit 1 on findings at or above this severity [default: high]."
+        ),
     ] = None,
     now: Annotated[
         str | None,
@@ -179,6 +183,18 @@ def scan(
     rules_dir: Annotated[
         list[Path] | None, typer.Option("--rules-dir", help="Folder of extra rule YAML files.")
     ] = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option("--baseline", help="Report only findings not recorded in this baseline file."),
+    ] = None,
+    write_baseline: Annotated[
+        Path | None,
+        typer.Option("--write-baseline", help="Record today's findings in FILE and exit 0."),
+    ] = None,
+    diff_base: Annotated[
+        str | None,
+        typer.Option("--diff-base", help="Report only findings on lines changed since git REF."),
+    ] = None,
     stdin_filename: Annotated[
         str | None,
         typer.Option("--stdin-filename", help="Name to judge standard input as (with '-')."),
@@ -186,7 +202,9 @@ def scan(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="List skipped files and why.")
     ] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks of internal errors.")
+    ] = False,
 ) -> None:
     """Scan files and folders for mutual-TLS mistakes."""
     from mtlslint.config import Config
@@ -197,7 +215,9 @@ def scan(
     stdin: tuple[str, bytes] | None = None
     if any(str(p) == "-" for p in given):
         if not stdin_filename:
-            _usage_error("reading '-' needs --stdin-filename NAME (e.g. rendered.yaml) to tell the format")
+            _usage_error(
+                "reading '-' needs --stdin-filename NAME (e.g. rendered.yaml) to tell the format"
+            )
         stdin = (stdin_filename, sys.stdin.buffer.read())
         given = [p for p in given if str(p) != "-"]
     for path in given:
@@ -227,7 +247,9 @@ def scan(
         progress.done()
         if debug:
             raise
-        _usage_error(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)")
+        _usage_error(
+            f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)"
+        )
     progress.done()
     if verbose:
         for display, reason in outcome.discovery.skipped:
@@ -235,7 +257,19 @@ def scan(
     severity = (fail_on.value if fail_on else None) or config.fail_on
     from mtlslint.reporting import build_report, exit_code
 
-    report = build_report(outcome, fail_on=severity)
+    if write_baseline is not None:
+        from mtlslint.baseline import write_baseline as write
+
+        try:
+            write(write_baseline, outcome.findings)
+        except OSError as exc:
+            _usage_error(f"cannot write --write-baseline {write_baseline}: {exc.strerror}")
+        typer.echo(
+            f"mtlslint: recorded {len(outcome.findings)} findings in {write_baseline}", err=True
+        )
+        raise typer.Exit(0)
+    extra = _narrow(outcome, baseline, diff_base)
+    report = build_report(outcome, fail_on=severity, extra_summary=extra)
     from mtlslint.report import renderer
 
     color = report_format is ReportFormat.text and _color_wanted(output)
@@ -243,6 +277,36 @@ def scan(
     for error in outcome.errors:
         typer.echo(f"mtlslint: {error['file']}: {error['message']}", err=True)
     raise typer.Exit(exit_code(report))
+
+
+def _narrow(outcome: object, baseline: Path | None, diff_base: str | None) -> dict[str, object]:
+    """Drop findings the baseline knows or the change did not touch; say how many."""
+    from mtlslint.scan import ScanOutcome
+
+    assert isinstance(outcome, ScanOutcome)
+    extra: dict[str, object] = {}
+    if baseline is not None:
+        from mtlslint.baseline import BaselineError, apply_baseline, read_baseline
+
+        try:
+            result = apply_baseline(outcome.findings, read_baseline(baseline))
+        except BaselineError as exc:
+            _usage_error(str(exc))
+        outcome.findings = result.new
+        extra["baseline_matched"] = result.matched
+        extra["baseline_stale"] = result.stale
+    if diff_base is not None:
+        from mtlslint.gitdiff import DiffBaseError, changed_lines
+
+        try:
+            changed = changed_lines(diff_base, Path.cwd())
+        except DiffBaseError as exc:
+            _usage_error(str(exc))
+        before = len(outcome.findings)
+        outcome.findings = [f for f in outcome.findings if changed.covers(f)]
+        extra["diff_base"] = diff_base
+        extra["outside_diff"] = before - len(outcome.findings)
+    return extra
 
 
 @app.command("rules")
@@ -263,8 +327,13 @@ def list_rules(
         _usage_error(str(exc))
     if report_format is ReportFormat.json:
         data = [
-            {"id": r.id, "slug": r.slug, "title": r.title, "severity": r.severity,
-             "formats": list(r.formats)}
+            {
+                "id": r.id,
+                "slug": r.slug,
+                "title": r.title,
+                "severity": r.severity,
+                "formats": list(r.formats),
+            }
             for r in rules
         ]
         typer.echo(json.dumps(data, indent=2))
@@ -277,7 +346,9 @@ def list_rules(
 
 @app.command()
 def explain(
-    rule_id: Annotated[str, typer.Argument(help="A rule ID (MTLS101) or slug (client-cert-optional).")],
+    rule_id: Annotated[
+        str, typer.Argument(help="A rule ID (MTLS101) or slug (client-cert-optional).")
+    ],
 ) -> None:
     """Explain a rule: what it does, why it matters, examples and the fix."""
     from mtlslint.engine import rule_index
@@ -324,6 +395,23 @@ def model(
         "certificates": to_json(outcome.certificates),
     }
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+@app.command()
+def init(
+    folder: Annotated[Path, typer.Argument(help="Project folder (default: .).")] = Path("."),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented starter .mtlslint.yaml for the project in FOLDER."""
+    from mtlslint.init_config import starter_config
+
+    if not folder.is_dir():
+        _usage_error(f"{folder}: no such folder")
+    target = folder / ".mtlslint.yaml"
+    if target.exists() and not force:
+        _usage_error(f"{target} exists; use --force to overwrite it")
+    target.write_text(starter_config(folder), encoding="utf-8")
+    typer.echo(f"wrote {target}")
 
 
 def main() -> None:

@@ -104,7 +104,8 @@ def _validate(data: Mapping[str, Any], path: Path) -> None:
     if error.validator == "additionalProperties" and not key:
         unknown = sorted(set(data) - set(validator("config").schema["properties"]))
         raise ConfigError(
-            f"{path}: unknown setting {unknown[0]!r}; see `mtlslint --help` or docs/configuration.md"
+            f"{path}: unknown setting {unknown[0]!r}; "
+            "docs/configuration.md lists the settings"
         )
     raise ConfigError(f"{path}: {key or 'configuration'}: {error.message}")
 

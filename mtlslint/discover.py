@@ -19,8 +19,20 @@ from mtlslint.model import Location
 from mtlslint.sources import FormatName, Problem, Source
 
 SKIPPED_DIRS = frozenset(
-    {".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", ".terraform",
-     ".tox", ".mypy_cache", ".ruff_cache", ".pytest_cache"}
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        ".venv",
+        "venv",
+        "node_modules",
+        "__pycache__",
+        ".terraform",
+        ".tox",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".pytest_cache",
+    }
 )
 CERT_SUFFIXES = frozenset({".pem", ".crt", ".cer", ".key", ".der", ".ca-bundle", ".csr", ".p8"})
 NGINX_SUFFIXES = frozenset({".conf", ".nginx", ".nginxconf", ".vhost"})
@@ -94,7 +106,7 @@ def decode(data: bytes) -> tuple[str, tuple[str, ...]]:
     """Text of ``data``: UTF-8 (BOM removed), UTF-16 by BOM, else latin-1 with a note."""
     notes: list[str] = []
     if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8):]
+        data = data[len(codecs.BOM_UTF8) :]
         notes.append("UTF-8 byte-order mark removed")
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
@@ -144,8 +156,10 @@ def detect_format(path: Path, text: str, data: bytes) -> FormatName | None:
         if '"apiVersion"' in text and '"kind"' in text:
             return "manifest"
         return None
-    if suffix in NGINX_SUFFIXES or name.startswith("nginx") or (
-        not suffix and NGINX_DIRS & {p.lower() for p in path.parent.parts[-2:]}
+    if (
+        suffix in NGINX_SUFFIXES
+        or name.startswith("nginx")
+        or (not suffix and NGINX_DIRS & {p.lower() for p in path.parent.parts[-2:]})
     ):
         return "nginx" if _looks_like_nginx(text) else None
     if _PEM_BEGIN.search(text) and "-----END " in text and suffix in {"", ".txt"}:

@@ -184,10 +184,7 @@ def resolve(record: Any, path: str) -> Any:
     for part in path.split("."):
         if value is None:
             return None
-        if isinstance(value, Mapping):
-            value = value.get(part)
-        else:
-            value = getattr(value, part, None)
+        value = value.get(part) if isinstance(value, Mapping) else getattr(value, part, None)
     return value
 
 

@@ -33,10 +33,19 @@ def markdown(rule: Rule) -> str:
         if fail:
             lines += ["", f"## Example ({fmt})", "", f"```{fence}", fail["fail"].rstrip(), "```"]
         if good:
-            lines += ["", f"## Use instead ({fmt})", "", f"```{fence}", good["pass"].rstrip(), "```"]
+            lines += [
+                "",
+                f"## Use instead ({fmt})",
+                "",
+                f"```{fence}",
+                good["pass"].rstrip(),
+                "```",
+            ]
     if rule.remediation:
         lines += ["", "## How to fix", ""]
-        lines += [f"- **{fmt}**: {' '.join(text.split())}" for fmt, text in rule.remediation.items()]
+        lines += [
+            f"- **{fmt}**: {' '.join(text.split())}" for fmt, text in rule.remediation.items()
+        ]
     if rule.references:
         lines += ["", "## References", ""]
         lines += [f"- <{ref}>" for ref in rule.references]

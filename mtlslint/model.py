@@ -45,14 +45,14 @@ class ClientAuth:
     """How a server (role ``server``) authenticates its clients."""
 
     mode: ClientAuthMode = "off"
-    # The mode as written in the config before enforcement was taken into account (nginx
-    # ``optional`` + ``if ($ssl_client_verify != SUCCESS)`` is written ``optional``, acts ``required``).
+    # The mode as written, before enforcement is taken into account: nginx ``optional`` plus
+    # ``if ($ssl_client_verify != SUCCESS)`` is written ``optional`` and acts ``required``.
     configured_mode: str | None = None
     trusted_ca: tuple[str, ...] = ()
     verify_depth: int | None = None
     allow_expired: bool = False
-    # san | spki | hash | subject | fingerprint | serial | issuer; None when any certificate from the
-    # trusted CA is accepted.
+    # san | spki | hash | subject | fingerprint | serial | issuer; None when any certificate
+    # from the trusted CA is accepted.
     pinning: str | None = None
     enforced_by: str | None = None
     trusts_public_ca: bool = False

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from mtlslint import __version__
 from mtlslint.engine import Rule
@@ -26,7 +28,9 @@ def rule_info(rule: Rule) -> RuleInfo:
     )
 
 
-def build_report(outcome: ScanOutcome, *, fail_on: Severity) -> ScanReport:
+def build_report(
+    outcome: ScanOutcome, *, fail_on: Severity, extra_summary: Mapping[str, Any] | None = None
+) -> ScanReport:
     by_severity = Counter(f.severity for f in outcome.findings)
     summary = {
         "files_scanned": outcome.files_scanned,
@@ -35,6 +39,7 @@ def build_report(outcome: ScanOutcome, *, fail_on: Severity) -> ScanReport:
         "certificates": len(outcome.certificates),
         "suppressed": outcome.suppressed,
         "by_severity": {s: by_severity.get(s, 0) for s in SEVERITIES},
+        **(extra_summary or {}),
     }
     return ScanReport(
         tool_version=__version__,

@@ -109,7 +109,7 @@ def _internal_error(source: Source, module: str, exc: Exception, debug: bool) ->
 def _loader(module_name: str) -> LoaderModule | None:
     if importlib.util.find_spec(module_name) is None:
         return None
-    module: LoaderModule = importlib.import_module(module_name)  # type: ignore[assignment]
+    module: LoaderModule = importlib.import_module(module_name)
     return module
 
 
@@ -118,7 +118,10 @@ def supported_formats() -> set[str]:
 
 
 def with_expiry(certificates: Sequence[Certificate], now: datetime) -> list[Certificate]:
-    """Fill ``days_until_expiry`` relative to ``now`` (kept out of loaders so they stay cacheable)."""
+    """Fill ``days_until_expiry`` relative to ``now``.
+
+    Kept out of loaders so that what they produce does not depend on the time.
+    """
     dated = []
     for cert in certificates:
         if cert.not_after:

@@ -4,12 +4,12 @@ only, and only when something is validated)."""
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
 
-@lru_cache(maxsize=None)
+@cache
 def schema(name: str) -> dict[str, Any]:
     """The schema ``schemas/{name}.schema.json`` as data."""
     text = (resources.files("mtlslint.schemas") / f"{name}.schema.json").read_text("utf-8")
@@ -17,7 +17,7 @@ def schema(name: str) -> dict[str, Any]:
     return data
 
 
-@lru_cache(maxsize=None)
+@cache
 def validator(name: str) -> Any:
     import jsonschema
 

@@ -10,7 +10,9 @@ from typing import Literal
 
 from mtlslint.model import Certificate, Location, TlsEndpoint
 
-FormatName = Literal["nginx", "envoy", "istio", "kubernetes", "terraform", "certificate", "manifest"]
+FormatName = Literal[
+    "nginx", "envoy", "istio", "kubernetes", "terraform", "certificate", "manifest"
+]
 
 
 @dataclass(frozen=True, slots=True)

@@ -80,9 +80,7 @@ class _Converter:
                 node.start_mark.line + 1,
             )
         if depth > MAX_DEPTH:
-            raise DocumentError(
-                f"nesting deeper than {MAX_DEPTH} levels", node.start_mark.line + 1
-            )
+            raise DocumentError(f"nesting deeper than {MAX_DEPTH} levels", node.start_mark.line + 1)
         if node.tag.startswith("tag:yaml.org,2002:python/"):
             raise DocumentError(
                 f"refusing the unsafe tag {node.tag!r} (mtlslint never constructs objects)",
