@@ -1,0 +1,5 @@
+"""``python -m mtlslint``."""
+
+from mtlslint.cli import main
+
+main()
