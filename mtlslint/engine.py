@@ -274,6 +274,9 @@ def render_message(template: str, record: Record, settings: EngineSettings) -> s
     return _TEMPLATE_FIELD.sub(substitute, template)
 
 
+_MAX_LISTED = 5
+
+
 def _display(value: Any) -> str:
     if value is None:
         return "unset"
@@ -282,7 +285,11 @@ def _display(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.0f}"
     if isinstance(value, (tuple, list)):
-        return ", ".join(_display(v) for v in value) or "none"
+        if not value:
+            return "none"
+        shown = ", ".join(_display(v) for v in value[:_MAX_LISTED])
+        more = len(value) - _MAX_LISTED
+        return f"{shown} and {more} more" if more > 0 else shown
     return str(value)
 
 

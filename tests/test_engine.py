@@ -183,3 +183,9 @@ def test_broken_rule_file_names_file_and_field(tmp_path: Path, broken: str, expe
 def test_rules_dir_must_be_a_folder(tmp_path: Path) -> None:
     with pytest.raises(RuleError, match="must name a folder"):
         load_rules([tmp_path / "nope"])
+
+
+def test_long_lists_in_messages_are_shortened() -> None:
+    many = tuple(f"SUITE-{i}" for i in range(12))
+    message = render_message("{protocols}", endpoint(protocols=many), SETTINGS)
+    assert message == "SUITE-0, SUITE-1, SUITE-2, SUITE-3, SUITE-4 and 7 more"
