@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck pytest clean
+.PHONY: demo demo-probe test lint typecheck pytest clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ demo: $(STAMP)
 	@$(BIN)/mtlslint scan fixtures --now 2026-06-01T00:00:00Z; status=$$?; \
 	  if [ $$status -gt 1 ]; then exit $$status; fi; \
 	  echo; echo "mtlslint exited $$status (1 = findings at or above --fail-on high, as the fixtures are meant to show)."
+
+## demo-probe: start nginx on 127.0.0.1 with fixtures/probe/, probe it live, stop it (needs nginx)
+demo-probe: $(STAMP)
+	@scripts/demo-probe.sh
 
 ## test: set up, lint, type-check and run the test suite
 test: lint typecheck pytest

@@ -202,6 +202,9 @@ def scan(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="List skipped files and why.")
     ] = False,
+    probe_live: Annotated[
+        bool, typer.Option("--probe", help="Also probe probe.targets of the config live.")
+    ] = False,
     debug: Annotated[
         bool, typer.Option("--debug", help="Show tracebacks of internal errors.")
     ] = False,
@@ -270,6 +273,14 @@ def scan(
         raise typer.Exit(0)
     extra = _narrow(outcome, baseline, diff_base)
     report = build_report(outcome, fail_on=severity, extra_summary=extra)
+    if probe_live:
+        from mtlslint.probe import ProbeUsageError, probe_for_scan
+
+        try:
+            report = probe_for_scan(report, config, now=options.now, progress=progress)
+        except ProbeUsageError as exc:
+            _usage_error(str(exc))
+        progress.done()
     from mtlslint.report import renderer
 
     color = report_format is ReportFormat.text and _color_wanted(output)
@@ -395,6 +406,107 @@ def model(
         "certificates": to_json(outcome.certificates),
     }
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+@app.command()
+def probe(
+    targets: Annotated[
+        list[str] | None,
+        typer.Argument(help="HOST:PORT of each server (default: probe.targets of the config)."),
+    ] = None,
+    ca: Annotated[
+        Path | None,
+        typer.Option("--ca", help="CA the server should trust for clients; also checks its chain."),
+    ] = None,
+    cert: Annotated[
+        Path | None, typer.Option("--cert", help="A good client certificate (positive control).")
+    ] = None,
+    key: Annotated[Path | None, typer.Option("--key", help="The key of --cert.")] = None,
+    ca_key: Annotated[
+        Path | None,
+        typer.Option("--ca-key", help="Key of --ca: mint expired and wrong-EKU certs in memory."),
+    ] = None,
+    revoked_cert: Annotated[
+        Path | None, typer.Option("--revoked-cert", help="A client certificate the CA revoked.")
+    ] = None,
+    revoked_key: Annotated[
+        Path | None, typer.Option("--revoked-key", help="The key of --revoked-cert.")
+    ] = None,
+    server_name: Annotated[
+        str | None, typer.Option("--server-name", help="SNI and Host name; checked on the chain.")
+    ] = None,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", help="Seconds per connection [default: 5].")
+    ] = None,
+    protocol: Annotated[
+        str, typer.Option("--protocol", help="http (send one GET) or tcp (send nothing).")
+    ] = "http",
+    path: Annotated[str, typer.Option("--path", help="Request path for HTTP services.")] = "/",
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", help="Connections in flight at once, all targets.")
+    ] = 32,
+    env: Annotated[
+        str | None, typer.Option("--env", help="Environment whose probe.targets to use.")
+    ] = None,
+    now: Annotated[
+        str | None, typer.Option("--now", help="Judge the served chain's dates at this time.")
+    ] = None,
+    report_format: Annotated[
+        ReportFormat, typer.Option("--format", "-f", help="Report format.")
+    ] = ReportFormat.text,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the report to FILE.")
+    ] = None,
+    config_path: Annotated[
+        Path | None, typer.Option("--config", help="Configuration file.")
+    ] = None,
+    fail_on: Annotated[
+        SeverityOption | None,
+        typer.Option("--fail-on", help="Exit 1 on findings at or above this [default: high]."),
+    ] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show internal tracebacks.")] = False,
+) -> None:
+    """Prove what live TLS endpoints accept: client certificates, protocols, ciphers, chain."""
+    from mtlslint.config import Config
+    from mtlslint.probe import ProbeOptions, ProbeUsageError, merge_config, resolve, run_probes
+    from mtlslint.probe.findings import build_report
+    from mtlslint.report import renderer
+    from mtlslint.reporting import exit_code
+
+    if protocol not in ("http", "tcp"):
+        _usage_error(f"--protocol takes http or tcp, not {protocol!r}")
+    if jobs < 1:
+        _usage_error("--jobs must be at least 1")
+    config = _load_config(config_path, [Path.cwd()])
+    assert isinstance(config, Config)
+    options = ProbeOptions(
+        targets=list(targets or ()), ca=ca, cert=cert, key=key, ca_key=ca_key,
+        revoked_cert=revoked_cert, revoked_key=revoked_key, server_name=server_name,
+        timeout=timeout, protocol="tcp" if protocol == "tcp" else "http", path=path,
+        environment=env,
+    )
+    try:
+        resolved, settings = resolve(
+            merge_config(options, config.probe, config.source),
+            now=_parse_now(now),
+            warning_days=config.expiry_warning_days,
+        )
+    except ProbeUsageError as exc:
+        _usage_error(str(exc))
+    progress = _Progress()
+    try:
+        reports = run_probes(resolved, settings, jobs=jobs, progress=progress)
+    except Exception as exc:  # a failure of the tool itself; network trouble is MTLS809
+        progress.done()
+        if debug:
+            raise
+        _usage_error(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug)")
+    progress.done()
+    severity = (fail_on.value if fail_on else None) or config.fail_on
+    report = build_report(reports, fail_on=severity, severity_overrides=config.severity)
+    color = report_format is ReportFormat.text and _color_wanted(output)
+    _write(renderer(report_format.value)(report, color=color), output)
+    raise typer.Exit(exit_code(report))
 
 
 @app.command()

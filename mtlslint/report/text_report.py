@@ -8,7 +8,9 @@ escape sequences in the output are the severity colours, and only with ``color=T
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from itertools import groupby
+from typing import Any
 
 from mtlslint.model import Finding
 from mtlslint.report import ScanReport
@@ -55,7 +57,7 @@ def _escape_char(match: re.Match[str]) -> str:
 
 def render(report: ScanReport, *, color: bool = False) -> str:
     """Findings grouped by file, tool errors, and a one-line summary."""
-    lines: list[str] = []
+    lines: list[str] = _probe_lines(report.summary)
     findings = sort_findings(report.findings)
     for file, group in groupby(findings, key=lambda f: f.location.file):
         lines.append(sanitize(file))
@@ -101,7 +103,8 @@ def _summary(report: ScanReport) -> str:
     if not report.findings:
         return f"No findings in {scanned_files}." if scanned_files else "No findings."
     files = len({f.location.file for f in report.findings})
-    where = f"{files} of {scanned_files}" if scanned_files else plural(files, "file")
+    unit = "target" if "probe" in report.summary and not scanned_files else "file"
+    where = f"{files} of {scanned_files}" if scanned_files else plural(files, unit)
     verdict = (
         f"failing at --fail-on {report.fail_on}"
         if is_failing(report.findings, report.fail_on)
@@ -109,3 +112,37 @@ def _summary(report: ScanReport) -> str:
     )
     counts = counts_phrase(severity_counts(report.findings))
     return f"Found {plural(len(report.findings), 'finding')} ({counts}) in {where}; {verdict}."
+
+
+PROBE_DETAIL_WIDTH = 140
+
+
+def _probe_lines(summary: Mapping[str, Any]) -> list[str]:
+    """``mtlslint probe`` outcomes (``summary["probe"]``): per target, one line per check."""
+    targets = summary.get("probe_targets")
+    outcomes = summary.get("probe")
+    if not isinstance(targets, list) or not isinstance(outcomes, list):
+        return []
+    lines = ["Probe outcomes:"]
+    for target in targets:
+        name = str(target.get("target"))
+        facts = [f"client auth: {target.get('client_auth') or 'unknown'}"]
+        facts.append(f"positive control: {target.get('positive_control')}")
+        if target.get("failure"):
+            facts = [f"not probed: {target.get('failure')}"]
+        lines.append(sanitize(f"  {name}  ({'; '.join(facts)})"))
+        rows: dict[tuple[str, str, str], list[str]] = {}
+        for item in outcomes:
+            if item.get("target") != name:
+                continue
+            detail = str(item.get("detail", ""))
+            if len(detail) > PROBE_DETAIL_WIDTH:
+                detail = detail[: PROBE_DETAIL_WIDTH - 1] + "…"
+            key = (str(item.get("check")), str(item.get("outcome")), detail)
+            rows.setdefault(key, []).append(str(item.get("tls_version") or "-"))
+        for (check, outcome, detail), versions in rows.items():
+            lines.append(
+                sanitize(f"    {check:<17} {', '.join(versions):<17} {outcome:<25} {detail}")
+            )
+    lines.append("")
+    return lines
