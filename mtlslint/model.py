@@ -58,6 +58,10 @@ class ClientAuth:
     trusts_public_ca: bool = False
     # A failed or missing client certificate still reaches content (nginx error_page 495/496 =200).
     error_masked: bool = False
+    # False where the platform offers no way to pin client identities in this object (Gateway API
+    # frontend validation, Traefik TLSOption, Contour clientValidation, Linkerd mesh identity), so
+    # a missing pin is not a finding there.
+    pinning_available: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +83,9 @@ class ServerVerification:
     external: bool | None = None
     # Istio: TLS disabled or downgraded toward a host whose PeerAuthentication is STRICT.
     conflicts_with_peer_policy: bool = False
+    # The client is told to send plaintext (Istio DestinationRule ``tls.mode: DISABLE``): there is
+    # no TLS to verify, only its conflict with the server's policy to judge.
+    plaintext: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +94,10 @@ class Revocation:
     ocsp: OcspMode = "off"
     stapling: bool | None = None
     crl_leaf_only: bool = False
+    # True when the loader cannot tell whether revocation is checked (the CA Secret an Ingress
+    # names is not in the scanned tree; the platform configures it outside this object), so an
+    # empty ``crl`` means "unknown", not "absent".
+    unknown: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +153,11 @@ class TlsEndpoint:
     locations: Mapping[str, Location] = field(default_factory=dict)
     # Format-specific facts that rules may read (kept small and documented in the loader).
     facts: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def legacy_protocols(self) -> tuple[str, ...]:
+        """The enabled protocols that are in LEGACY_PROTOCOLS, oldest first (rules read this)."""
+        return tuple(p for p in PROTOCOLS if p in LEGACY_PROTOCOLS and p in self.protocols)
 
 
 @dataclass(frozen=True, slots=True)

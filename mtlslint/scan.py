@@ -16,6 +16,7 @@ from typing import Protocol
 from mtlslint import engine, suppress
 from mtlslint.config import Config
 from mtlslint.discover import Discovery, discover
+from mtlslint.enrich.cert_links import link_certificates
 from mtlslint.model import Certificate, Finding, TlsEndpoint
 from mtlslint.sources import LoadContext, LoadResult, Problem, Source
 
@@ -187,6 +188,7 @@ def run_scan(
         all_sources=tuple(discovery.sources),
     )
     loaded, errors = load_model(discovery.sources, context, debug=options.debug)
+    link_certificates(loaded, discovery.sources)
     settings = engine_settings(config)
     line_text = engine.LineReader({s.display: s.text for s in discovery.sources})
     certificates = with_expiry(loaded.certificates, options.now)
