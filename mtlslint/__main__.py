@@ -1,5 +1,5 @@
 """``python -m mtlslint``."""
 
-from mtlslint.cli import main
+from mtlslint.cli import run
 
-main()
+run()

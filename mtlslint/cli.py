@@ -1,81 +1,50 @@
-"""The ``mtlslint`` command line."""
+"""The ``mtlslint`` command line.
+
+Built on argparse: a one-file pre-commit run must start in well under 250 ms, and typer (with
+the pydantic it now imports) cost about 110 ms of that (docs/decisions/0002-cli-argparse.md).
+Every command imports what it needs inside its handler.
+"""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
-
-import typer
+from typing import TYPE_CHECKING, NoReturn
 
 from mtlslint import __version__
 
-EPILOG = """Examples:
+if TYPE_CHECKING:
+    from mtlslint.config import Config
+    from mtlslint.scan import ScanOutcome
 
-  mtlslint scan                         scan the current folder
+REPORT_FORMATS = ("text", "json", "sarif", "github")
+SEVERITIES = ("critical", "high", "medium", "low", "info")
 
-  mtlslint scan deploy/ --format sarif --output mtlslint.sarif
-
+DESCRIPTION = "Find mutual-TLS mistakes in nginx, Envoy, Istio, Kubernetes and Terraform configs."
+EPILOG = """\
+examples:
+  mtlslint scan                              scan the current folder
+  mtlslint scan deploy/ -f sarif -o mtlslint.sarif
+  mtlslint scan . --diff-base origin/main    only what this branch adds
   helm template chart | mtlslint scan - --stdin-filename rendered.yaml
+  mtlslint explain MTLS101                   what a rule checks and how to fix it
+  mtlslint probe api.internal:443 --ca ca.pem --cert client.pem --key client.key
 
-  mtlslint explain MTLS101              what a rule checks and how to fix it
-
-Exit codes: 0 no finding at or above --fail-on, 1 findings at or above it, 2 usage error or
-internal failure."""
-
-app = typer.Typer(
-    name="mtlslint",
-    help="Find mutual-TLS mistakes in nginx, Envoy, Istio, Kubernetes and Terraform configs.",
-    epilog=EPILOG,
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode=None,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+exit codes: 0 no finding at or above --fail-on, 1 findings at or above it,
+            2 usage error or internal failure"""
 
 
-class ReportFormat(StrEnum):
-    text = "text"
-    json = "json"
-    sarif = "sarif"
-    github = "github"
-
-
-class SeverityOption(StrEnum):
-    critical = "critical"
-    high = "high"
-    medium = "medium"
-    low = "low"
-    info = "info"
+class UsageError(Exception):
+    """A mistake in how mtlslint was called; exit code 2."""
 
 
 def _usage_error(message: str) -> NoReturn:
-    typer.echo(f"mtlslint: error: {message}", err=True)
-    raise typer.Exit(2)
-
-
-def _version_callback(value: bool) -> None:
-    if value:
-        typer.echo(f"mtlslint {__version__}")
-        raise typer.Exit(0)
-
-
-@app.callback()
-def _main(
-    version: Annotated[
-        bool,
-        typer.Option(
-            "--version", callback=_version_callback, is_eager=True, help="Show the version."
-        ),
-    ] = False,
-) -> None:
-    """Find mutual-TLS mistakes in nginx, Envoy, Istio, Kubernetes and Terraform configs."""
+    raise UsageError(message)
 
 
 def _split_ids(values: Sequence[str] | None) -> tuple[str, ...]:
@@ -95,7 +64,7 @@ def _parse_now(value: str | None) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _load_config(config_path: Path | None, paths: Sequence[Path]) -> object:
+def _load_config(config_path: Path | None, paths: Sequence[Path]) -> Config:
     from mtlslint.config import ConfigError, find_config_file, load_config
 
     try:
@@ -143,100 +112,35 @@ class _Progress:
             sys.stderr.flush()
 
 
-@app.command()
-def scan(
-    paths: Annotated[
-        list[Path] | None,
-        typer.Argument(help="Files or folders to scan (default: .); '-' reads standard input."),
-    ] = None,
-    report_format: Annotated[
-        ReportFormat, typer.Option("--format", "-f", help="Report format.")
-    ] = ReportFormat.text,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the report to FILE.")
-    ] = None,
-    config_path: Annotated[
-        Path | None,
-        typer.Option("--config", help="Configuration file (default: nearest .mtlslint.yaml)."),
-    ] = None,
-    select: Annotated[
-        list[str] | None,
-        typer.Option("--select", help="Only these rule IDs or prefixes (comma-separated)."),
-    ] = None,
-    ignore: Annotated[
-        list[str] | None,
-        typer.Option("--ignore", help="Never these rule IDs or prefixes (comma-separated)."),
-    ] = None,
-    fail_on: Annotated[
-        SeverityOption | None,
-        typer.Option(
-            "--fail-on", help="Exit 1 on findings at or above this severity [default: high]."
-        ),
-    ] = None,
-    now: Annotated[
-        str | None,
-        typer.Option("--now", help="Judge certificate dates at this ISO 8601 time."),
-    ] = None,
-    var_file: Annotated[
-        list[Path] | None, typer.Option("--var-file", help="Terraform .tfvars file (repeatable).")
-    ] = None,
-    rules_dir: Annotated[
-        list[Path] | None, typer.Option("--rules-dir", help="Folder of extra rule YAML files.")
-    ] = None,
-    baseline: Annotated[
-        Path | None,
-        typer.Option("--baseline", help="Report only findings not recorded in this baseline file."),
-    ] = None,
-    write_baseline: Annotated[
-        Path | None,
-        typer.Option("--write-baseline", help="Record today's findings in FILE and exit 0."),
-    ] = None,
-    diff_base: Annotated[
-        str | None,
-        typer.Option("--diff-base", help="Report only findings on lines changed since git REF."),
-    ] = None,
-    stdin_filename: Annotated[
-        str | None,
-        typer.Option("--stdin-filename", help="Name to judge standard input as (with '-')."),
-    ] = None,
-    verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", help="List skipped files and why.")
-    ] = False,
-    probe_live: Annotated[
-        bool, typer.Option("--probe", help="Also probe probe.targets of the config live.")
-    ] = False,
-    debug: Annotated[
-        bool, typer.Option("--debug", help="Show tracebacks of internal errors.")
-    ] = False,
-) -> None:
-    """Scan files and folders for mutual-TLS mistakes."""
-    from mtlslint.config import Config
+# --- scan ----------------------------------------------------------------------------------
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
     from mtlslint.engine import RuleError
     from mtlslint.scan import ScanOptions, run_scan
 
-    given = list(paths or [Path(".")])
+    given: list[Path] = list(args.paths or [Path(".")])
     stdin: tuple[str, bytes] | None = None
     if any(str(p) == "-" for p in given):
-        if not stdin_filename:
+        if not args.stdin_filename:
             _usage_error(
                 "reading '-' needs --stdin-filename NAME (e.g. rendered.yaml) to tell the format"
             )
-        stdin = (stdin_filename, sys.stdin.buffer.read())
+        stdin = (args.stdin_filename, sys.stdin.buffer.read())
         given = [p for p in given if str(p) != "-"]
     for path in given:
         if not path.exists() and not path.is_symlink():
             _usage_error(f"{path}: no such file or folder")
-    config = _load_config(config_path, given)
-    assert isinstance(config, Config)
+    config = _load_config(args.config, given)
     options = ScanOptions(
         config=config,
-        now=_parse_now(now),
-        select=_split_ids(select),
-        ignore=_split_ids(ignore),
-        rules_dirs=tuple(rules_dir or ()),
-        var_files=tuple(var_file or ()),
+        now=_parse_now(args.now),
+        select=_split_ids(args.select),
+        ignore=_split_ids(args.ignore),
+        rules_dirs=tuple(args.rules_dir or ()),
+        var_files=tuple(args.var_file or ()),
         stdin=stdin,
-        debug=debug,
+        debug=args.debug,
     )
     for path in options.var_files:
         if not path.is_file():
@@ -246,55 +150,49 @@ def scan(
         outcome = run_scan(given, options, cwd=Path.cwd(), progress=progress)
     except RuleError as exc:
         _usage_error(str(exc))
-    except Exception as exc:  # a failure of the tool itself, not of an input file
+    finally:
         progress.done()
-        if debug:
-            raise
-        _usage_error(
-            f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)"
-        )
-    progress.done()
-    if verbose:
+    if args.verbose:
         for display, reason in outcome.discovery.skipped:
-            typer.echo(f"skipped {display}: {reason}", err=True)
-    severity = (fail_on.value if fail_on else None) or config.fail_on
+            print(f"skipped {display}: {reason}", file=sys.stderr)
     from mtlslint.reporting import build_report, exit_code
 
-    if write_baseline is not None:
-        from mtlslint.baseline import write_baseline as write
+    if args.write_baseline is not None:
+        from mtlslint.baseline import write_baseline
 
         try:
-            write(write_baseline, outcome.findings)
+            write_baseline(args.write_baseline, outcome.findings)
         except OSError as exc:
-            _usage_error(f"cannot write --write-baseline {write_baseline}: {exc.strerror}")
-        typer.echo(
-            f"mtlslint: recorded {len(outcome.findings)} findings in {write_baseline}", err=True
+            _usage_error(f"cannot write --write-baseline {args.write_baseline}: {exc.strerror}")
+        print(
+            f"mtlslint: recorded {len(outcome.findings)} findings in {args.write_baseline}",
+            file=sys.stderr,
         )
-        raise typer.Exit(0)
-    extra = _narrow(outcome, baseline, diff_base)
-    report = build_report(outcome, fail_on=severity, extra_summary=extra)
-    if probe_live:
+        return 0
+    extra = _narrow(outcome, args.baseline, args.diff_base)
+    report = build_report(outcome, fail_on=args.fail_on or config.fail_on, extra_summary=extra)
+    if args.probe:
         from mtlslint.probe import ProbeUsageError, probe_for_scan
 
         try:
             report = probe_for_scan(report, config, now=options.now, progress=progress)
         except ProbeUsageError as exc:
             _usage_error(str(exc))
-        progress.done()
+        finally:
+            progress.done()
     from mtlslint.report import renderer
 
-    color = report_format is ReportFormat.text and _color_wanted(output)
-    _write(renderer(report_format.value)(report, color=color), output)
+    color = args.format == "text" and _color_wanted(args.output)
+    _write(renderer(args.format)(report, color=color), args.output)
     for error in outcome.errors:
-        typer.echo(f"mtlslint: {error['file']}: {error['message']}", err=True)
-    raise typer.Exit(exit_code(report))
+        print(f"mtlslint: {error['file']}: {error['message']}", file=sys.stderr)
+    return exit_code(report)
 
 
-def _narrow(outcome: object, baseline: Path | None, diff_base: str | None) -> dict[str, object]:
+def _narrow(
+    outcome: ScanOutcome, baseline: Path | None, diff_base: str | None
+) -> dict[str, object]:
     """Drop findings the baseline knows or the change did not touch; say how many."""
-    from mtlslint.scan import ScanOutcome
-
-    assert isinstance(outcome, ScanOutcome)
     extra: dict[str, object] = {}
     if baseline is not None:
         from mtlslint.baseline import BaselineError, apply_baseline, read_baseline
@@ -320,23 +218,17 @@ def _narrow(outcome: object, baseline: Path | None, diff_base: str | None) -> di
     return extra
 
 
-@app.command("rules")
-def list_rules(
-    report_format: Annotated[
-        ReportFormat, typer.Option("--format", "-f", help="text or json.")
-    ] = ReportFormat.text,
-    rules_dir: Annotated[
-        list[Path] | None, typer.Option("--rules-dir", help="Folder of extra rule YAML files.")
-    ] = None,
-) -> None:
-    """List every rule with its ID, severity and formats."""
+# --- rules, explain, model, init ---------------------------------------------------------------
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
     from mtlslint.engine import RuleError, load_rules
 
     try:
-        rules = load_rules(tuple(rules_dir or ()))
+        rules = load_rules(tuple(args.rules_dir or ()))
     except RuleError as exc:
         _usage_error(str(exc))
-    if report_format is ReportFormat.json:
+    if args.format == "json":
         data = [
             {
                 "id": r.id,
@@ -347,192 +239,325 @@ def list_rules(
             }
             for r in rules
         ]
-        typer.echo(json.dumps(data, indent=2))
-        return
-    if report_format is not ReportFormat.text:
-        _usage_error("rules --format takes text or json")
+        print(json.dumps(data, indent=2))
+        return 0
     for r in rules:
-        typer.echo(f"{r.id}  {r.severity:<8}  {r.slug:<36}  {', '.join(r.formats)}")
+        print(f"{r.id}  {r.severity:<8}  {r.slug:<36}  {', '.join(r.formats)}")
+    return 0
 
 
-@app.command()
-def explain(
-    rule_id: Annotated[
-        str, typer.Argument(help="A rule ID (MTLS101) or slug (client-cert-optional).")
-    ],
-) -> None:
-    """Explain a rule: what it does, why it matters, examples and the fix."""
+def cmd_explain(args: argparse.Namespace) -> int:
     from mtlslint.engine import rule_index
     from mtlslint.explain import markdown
 
-    wanted = rule_id.strip()
+    wanted = args.rule.strip()
     rules = rule_index()
     rule = rules.get(wanted.upper()) or next(
         (r for r in rules.values() if r.slug == wanted.lower()), None
     )
     if rule is None:
-        _usage_error(f"no rule {rule_id!r}; `mtlslint rules` lists them")
-    typer.echo(markdown(rule), nl=False)
+        _usage_error(f"no rule {args.rule!r}; `mtlslint rules` lists them")
+    sys.stdout.write(markdown(rule))
+    return 0
 
 
-@app.command()
-def model(
-    paths: Annotated[
-        list[Path] | None, typer.Argument(help="Files or folders (default: .).")
-    ] = None,
-    config_path: Annotated[
-        Path | None, typer.Option("--config", help="Configuration file.")
-    ] = None,
-    var_file: Annotated[
-        list[Path] | None, typer.Option("--var-file", help="Terraform .tfvars file (repeatable).")
-    ] = None,
-    now: Annotated[str | None, typer.Option("--now", help="ISO 8601 time for dates.")] = None,
-) -> None:
-    """Print the common model (TLS endpoints and certificates) as JSON."""
-    from mtlslint.config import Config
+def cmd_model(args: argparse.Namespace) -> int:
     from mtlslint.model import to_json
     from mtlslint.scan import ScanOptions, run_scan
 
-    given = list(paths or [Path(".")])
+    given: list[Path] = list(args.paths or [Path(".")])
     for path in given:
         if not path.exists():
             _usage_error(f"{path}: no such file or folder")
-    config = _load_config(config_path, given)
-    assert isinstance(config, Config)
-    options = ScanOptions(config=config, now=_parse_now(now), var_files=tuple(var_file or ()))
+    config = _load_config(args.config, given)
+    options = ScanOptions(
+        config=config, now=_parse_now(args.now), var_files=tuple(args.var_file or ())
+    )
     outcome = run_scan(given, options, cwd=Path.cwd())
     data = {
         "endpoints": to_json(outcome.endpoints),
         "certificates": to_json(outcome.certificates),
     }
-    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+    return 0
 
 
-@app.command()
-def probe(
-    targets: Annotated[
-        list[str] | None,
-        typer.Argument(help="HOST:PORT of each server (default: probe.targets of the config)."),
-    ] = None,
-    ca: Annotated[
-        Path | None,
-        typer.Option("--ca", help="CA the server should trust for clients; also checks its chain."),
-    ] = None,
-    cert: Annotated[
-        Path | None, typer.Option("--cert", help="A good client certificate (positive control).")
-    ] = None,
-    key: Annotated[Path | None, typer.Option("--key", help="The key of --cert.")] = None,
-    ca_key: Annotated[
-        Path | None,
-        typer.Option("--ca-key", help="Key of --ca: mint expired and wrong-EKU certs in memory."),
-    ] = None,
-    revoked_cert: Annotated[
-        Path | None, typer.Option("--revoked-cert", help="A client certificate the CA revoked.")
-    ] = None,
-    revoked_key: Annotated[
-        Path | None, typer.Option("--revoked-key", help="The key of --revoked-cert.")
-    ] = None,
-    server_name: Annotated[
-        str | None, typer.Option("--server-name", help="SNI and Host name; checked on the chain.")
-    ] = None,
-    timeout: Annotated[
-        float | None, typer.Option("--timeout", help="Seconds per connection [default: 5].")
-    ] = None,
-    protocol: Annotated[
-        str, typer.Option("--protocol", help="http (send one GET) or tcp (send nothing).")
-    ] = "http",
-    path: Annotated[str, typer.Option("--path", help="Request path for HTTP services.")] = "/",
-    jobs: Annotated[
-        int, typer.Option("--jobs", "-j", help="Connections in flight at once, all targets.")
-    ] = 32,
-    env: Annotated[
-        str | None, typer.Option("--env", help="Environment whose probe.targets to use.")
-    ] = None,
-    now: Annotated[
-        str | None, typer.Option("--now", help="Judge the served chain's dates at this time.")
-    ] = None,
-    report_format: Annotated[
-        ReportFormat, typer.Option("--format", "-f", help="Report format.")
-    ] = ReportFormat.text,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the report to FILE.")
-    ] = None,
-    config_path: Annotated[
-        Path | None, typer.Option("--config", help="Configuration file.")
-    ] = None,
-    fail_on: Annotated[
-        SeverityOption | None,
-        typer.Option("--fail-on", help="Exit 1 on findings at or above this [default: high]."),
-    ] = None,
-    debug: Annotated[bool, typer.Option("--debug", help="Show internal tracebacks.")] = False,
-) -> None:
-    """Prove what live TLS endpoints accept: client certificates, protocols, ciphers, chain."""
-    from mtlslint.config import Config
+def cmd_init(args: argparse.Namespace) -> int:
+    from mtlslint.init_config import starter_config
+
+    folder: Path = args.folder
+    if not folder.is_dir():
+        _usage_error(f"{folder}: no such folder")
+    target = folder / ".mtlslint.yaml"
+    if target.exists() and not args.force:
+        _usage_error(f"{target} exists; use --force to overwrite it")
+    target.write_text(starter_config(folder), encoding="utf-8")
+    print(f"wrote {target}")
+    return 0
+
+
+# --- probe ---------------------------------------------------------------------------------
+
+
+def cmd_probe(args: argparse.Namespace) -> int:
     from mtlslint.probe import ProbeOptions, ProbeUsageError, merge_config, resolve, run_probes
     from mtlslint.probe.findings import build_report
     from mtlslint.report import renderer
     from mtlslint.reporting import exit_code
 
-    if protocol not in ("http", "tcp"):
-        _usage_error(f"--protocol takes http or tcp, not {protocol!r}")
-    if jobs < 1:
+    if args.jobs < 1:
         _usage_error("--jobs must be at least 1")
-    config = _load_config(config_path, [Path.cwd()])
-    assert isinstance(config, Config)
+    config = _load_config(args.config, [Path.cwd()])
     options = ProbeOptions(
-        targets=list(targets or ()), ca=ca, cert=cert, key=key, ca_key=ca_key,
-        revoked_cert=revoked_cert, revoked_key=revoked_key, server_name=server_name,
-        timeout=timeout, protocol="tcp" if protocol == "tcp" else "http", path=path,
-        environment=env,
+        targets=list(args.targets or ()),
+        ca=args.ca,
+        cert=args.cert,
+        key=args.key,
+        ca_key=args.ca_key,
+        revoked_cert=args.revoked_cert,
+        revoked_key=args.revoked_key,
+        server_name=args.server_name,
+        timeout=args.timeout,
+        protocol=args.protocol,
+        path=args.path,
+        environment=args.env,
     )
     try:
         resolved, settings = resolve(
             merge_config(options, config.probe, config.source),
-            now=_parse_now(now),
+            now=_parse_now(args.now),
             warning_days=config.expiry_warning_days,
         )
     except ProbeUsageError as exc:
         _usage_error(str(exc))
     progress = _Progress()
     try:
-        reports = run_probes(resolved, settings, jobs=jobs, progress=progress)
-    except Exception as exc:  # a failure of the tool itself; network trouble is MTLS809
+        reports = run_probes(resolved, settings, jobs=args.jobs, progress=progress)
+    finally:
         progress.done()
-        if debug:
-            raise
-        _usage_error(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug)")
-    progress.done()
-    severity = (fail_on.value if fail_on else None) or config.fail_on
-    report = build_report(reports, fail_on=severity, severity_overrides=config.severity)
-    color = report_format is ReportFormat.text and _color_wanted(output)
-    _write(renderer(report_format.value)(report, color=color), output)
-    raise typer.Exit(exit_code(report))
+    report = build_report(
+        reports, fail_on=args.fail_on or config.fail_on, severity_overrides=config.severity
+    )
+    color = args.format == "text" and _color_wanted(args.output)
+    _write(renderer(args.format)(report, color=color), args.output)
+    return exit_code(report)
 
 
-@app.command()
-def init(
-    folder: Annotated[Path, typer.Argument(help="Project folder (default: .).")] = Path("."),
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
-) -> None:
-    """Write a commented starter .mtlslint.yaml for the project in FOLDER."""
-    from mtlslint.init_config import starter_config
-
-    if not folder.is_dir():
-        _usage_error(f"{folder}: no such folder")
-    target = folder / ".mtlslint.yaml"
-    if target.exists() and not force:
-        _usage_error(f"{target} exists; use --force to overwrite it")
-    target.write_text(starter_config(folder), encoding="utf-8")
-    typer.echo(f"wrote {target}")
+# --- the parser ----------------------------------------------------------------------------
 
 
-def main() -> None:
+def _add_report_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-f", "--format", choices=REPORT_FORMATS, default="text", help="report format"
+    )
+    parser.add_argument("-o", "--output", type=Path, metavar="FILE", help="write the report here")
+    parser.add_argument(
+        "--fail-on",
+        choices=SEVERITIES,
+        help="exit 1 on findings at or above this severity (default: high)",
+    )
+    parser.add_argument("--config", type=Path, metavar="FILE", help="configuration file")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mtlslint",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"mtlslint {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    scan = commands.add_parser(
+        "scan",
+        help="scan files and folders for mutual-TLS mistakes",
+        description="Scan files and folders for mutual-TLS mistakes.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    scan.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        metavar="PATH",
+        help="files or folders (default: .); '-' reads standard input",
+    )
+    _add_report_options(scan)
+    scan.add_argument(
+        "--select",
+        action="append",
+        metavar="IDS",
+        help="only these rule IDs or prefixes (comma-separated, repeatable)",
+    )
+    scan.add_argument(
+        "--ignore",
+        action="append",
+        metavar="IDS",
+        help="never these rule IDs or prefixes (comma-separated, repeatable)",
+    )
+    scan.add_argument("--now", metavar="ISO8601", help="judge certificate dates at this time")
+    scan.add_argument(
+        "--var-file",
+        action="append",
+        type=Path,
+        metavar="FILE",
+        help="Terraform .tfvars file (repeatable)",
+    )
+    scan.add_argument(
+        "--rules-dir",
+        action="append",
+        type=Path,
+        metavar="DIR",
+        help="folder of extra rule YAML files (repeatable)",
+    )
+    scan.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="FILE",
+        help="report only findings not recorded in this baseline",
+    )
+    scan.add_argument(
+        "--write-baseline",
+        type=Path,
+        metavar="FILE",
+        help="record today's findings in FILE and exit 0",
+    )
+    scan.add_argument(
+        "--diff-base", metavar="REF", help="report only findings on lines changed since git REF"
+    )
+    scan.add_argument(
+        "--stdin-filename", metavar="NAME", help="name to judge standard input as (with '-')"
+    )
+    scan.add_argument("--probe", action="store_true", help="also probe probe.targets live")
+    scan.add_argument("-v", "--verbose", action="store_true", help="list skipped files and why")
+    scan.set_defaults(handler=cmd_scan)
+
+    rules = commands.add_parser("rules", help="list every rule", description="List every rule.")
+    rules.add_argument("-f", "--format", choices=("text", "json"), default="text")
+    rules.add_argument("--rules-dir", action="append", type=Path, metavar="DIR")
+    rules.set_defaults(handler=cmd_rules)
+
+    explain = commands.add_parser(
+        "explain",
+        help="explain a rule: what it does, why it matters, examples, the fix",
+        description="Explain a rule: what it does, why it matters, examples and the fix.",
+    )
+    explain.add_argument("rule", metavar="RULE", help="a rule ID (MTLS101) or slug")
+    explain.set_defaults(handler=cmd_explain)
+
+    model = commands.add_parser(
+        "model",
+        help="print the common model (TLS endpoints, certificates) as JSON",
+        description="Print the common model (TLS endpoints and certificates) as JSON.",
+    )
+    model.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    model.add_argument("--config", type=Path, metavar="FILE")
+    model.add_argument("--var-file", action="append", type=Path, metavar="FILE")
+    model.add_argument("--now", metavar="ISO8601")
+    model.set_defaults(handler=cmd_model)
+
+    probe = commands.add_parser(
+        "probe",
+        help="prove what live TLS endpoints accept",
+        description=(
+            "Prove what live TLS endpoints accept: client certificates, protocols, "
+            "ciphers and the served chain."
+        ),
+    )
+    probe.add_argument(
+        "targets",
+        nargs="*",
+        metavar="HOST:PORT",
+        help="servers to probe (default: probe.targets of the config)",
+    )
+    _add_report_options(probe)
+    probe.add_argument(
+        "--ca",
+        type=Path,
+        metavar="FILE",
+        help="CA the server should trust for clients; also checks its chain",
+    )
+    probe.add_argument(
+        "--cert", type=Path, metavar="FILE", help="a good client certificate (positive control)"
+    )
+    probe.add_argument("--key", type=Path, metavar="FILE", help="the key of --cert")
+    probe.add_argument(
+        "--ca-key",
+        type=Path,
+        metavar="FILE",
+        help="key of --ca: mint expired and wrong-EKU certificates in memory",
+    )
+    probe.add_argument(
+        "--revoked-cert", type=Path, metavar="FILE", help="a client certificate the CA revoked"
+    )
+    probe.add_argument("--revoked-key", type=Path, metavar="FILE", help="the key of --revoked-cert")
+    probe.add_argument(
+        "--server-name", metavar="NAME", help="SNI and Host name; checked against the served chain"
+    )
+    probe.add_argument(
+        "--timeout", type=float, metavar="SECONDS", help="seconds per connection (default: 5)"
+    )
+    probe.add_argument(
+        "--protocol",
+        choices=("http", "tcp"),
+        default="http",
+        help="http (send one GET) or tcp (send nothing)",
+    )
+    probe.add_argument("--path", default="/", help="request path for HTTP services")
+    probe.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=32,
+        help="connections in flight at once, all targets (default: 32)",
+    )
+    probe.add_argument("--env", metavar="NAME", help="environment whose probe.targets to use")
+    probe.add_argument("--now", metavar="ISO8601", help="judge the served chain at this time")
+    probe.set_defaults(handler=cmd_probe)
+
+    init = commands.add_parser(
+        "init",
+        help="write a commented starter .mtlslint.yaml",
+        description="Write a commented starter .mtlslint.yaml for the project in FOLDER.",
+    )
+    init.add_argument("folder", nargs="?", type=Path, default=Path("."), metavar="FOLDER")
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+    init.set_defaults(handler=cmd_init)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "handler", None) is None:
+        parser.print_help(sys.stderr)
+        return 2
     try:
-        app()
+        code: int = args.handler(args)
+        return code
+    except UsageError as exc:
+        print(f"mtlslint: error: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
-        sys.stderr.write("mtlslint: interrupted\n")
-        sys.exit(130)
+        print("mtlslint: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a failure of the tool itself, never of an input file
+        if getattr(args, "debug", False):
+            raise
+        print(
+            f"mtlslint: internal error: {type(exc).__name__}: {exc} "
+            "(rerun with --debug for the traceback, and please report it)",
+            file=sys.stderr,
+        )
+        return 2
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
 
 
 if __name__ == "__main__":
-    main()
+    run()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -25,8 +26,7 @@ def test_text_report_groups_by_file_and_exits_1(tree: Path) -> None:
     result = run("scan", ".", cwd=tree)
     assert result.returncode == 1
     assert "bad.conf" in result.stdout
-    assert f"{BAD_LINE}:" in result.stdout
-    assert "MTLS101" in result.stdout
+    assert re.search(rf"^\s+{BAD_LINE}\s+high\s+MTLS101\s", result.stdout, re.MULTILINE)
     assert "\x1b[" not in result.stdout  # NO_COLOR, and not a terminal
 
 
