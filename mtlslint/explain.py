@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 from mtlslint import HOMEPAGE
 from mtlslint.engine import Rule
+
+# Examples may hold (throwaway) keys; pages show their shape, never the material.
+_PEM_KEY = re.compile(
+    r"(-----BEGIN ([A-Z ]*)PRIVATE KEY-----)(.*?)(-----END \2PRIVATE KEY-----)", re.DOTALL
+)
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{60,}={0,2}")
+
+
+def _redacted(example: str) -> str:
+    example = _PEM_KEY.sub(r"\1\n(key material omitted)\n\4", example)
+    return _BASE64_RUN.sub("(base64 omitted)", example)
+
 
 _FENCE = {"nginx": "nginx", "terraform": "hcl", "certificate": "text"}
 
@@ -31,14 +45,21 @@ def markdown(rule: Rule) -> str:
         good = next((e for e in examples if "pass" in e), None)
         fence = _FENCE.get(fmt, "yaml")
         if fail:
-            lines += ["", f"## Example ({fmt})", "", f"```{fence}", fail["fail"].rstrip(), "```"]
+            lines += [
+                "",
+                f"## Example ({fmt})",
+                "",
+                f"```{fence}",
+                _redacted(fail["fail"]).rstrip(),
+                "```",
+            ]
         if good:
             lines += [
                 "",
                 f"## Use instead ({fmt})",
                 "",
                 f"```{fence}",
-                good["pass"].rstrip(),
+                _redacted(good["pass"]).rstrip(),
                 "```",
             ]
     if rule.remediation:
