@@ -10,7 +10,17 @@ from mtlslint.config import DEFAULT_MAX_FILE_SIZE
 from mtlslint.discover import discover
 
 ENV_PARENTS = ("envs", "environments", "overlays", "env")
-ENV_NAMES = ("dev", "development", "test", "qa", "staging", "stage", "preprod", "prod", "production")
+ENV_NAMES = (
+    "dev",
+    "development",
+    "test",
+    "qa",
+    "staging",
+    "stage",
+    "preprod",
+    "prod",
+    "production",
+)
 FORMAT_NAMES = {
     "nginx": "nginx",
     "envoy": "Envoy",
@@ -44,7 +54,9 @@ def starter_config(root: Path) -> str:
         "# Found in this tree:",
     ]
     if formats:
-        lines += [f"#   {count:>5}  {FORMAT_NAMES[fmt]} files" for fmt, count in sorted(formats.items())]
+        lines += [
+            f"#   {count:>5}  {FORMAT_NAMES[fmt]} files" for fmt, count in sorted(formats.items())
+        ]
     else:
         lines.append("#   no nginx, Envoy, Kubernetes, Istio, Terraform or certificate files yet")
     lines += [
