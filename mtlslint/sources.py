@@ -46,9 +46,13 @@ class Source:
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """A finding a loader emits directly (MTLS900 parse error, MTLS901 unresolved reference)."""
+    """A finding a loader emits directly.
 
-    rule_id: Literal["MTLS900", "MTLS901"]
+    MTLS900 the file cannot be parsed, MTLS901 a reference could not be resolved, MTLS902 the
+    server program would refuse the configuration.
+    """
+
+    rule_id: Literal["MTLS900", "MTLS901", "MTLS902"]
     message: str
     location: Location
     resource: str = ""

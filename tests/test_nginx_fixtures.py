@@ -50,6 +50,7 @@ NGINX_RULES = {
     "MTLS602": ("client-verification-not-logged", "info"),
     "MTLS900": ("parse-error", "high"),
     "MTLS901": ("unresolved-reference", "info"),
+    "MTLS902": ("config-refused", "high"),
 }
 # Rules with no nginx trigger: their files exist, but carry no nginx examples.
 NOT_NGINX = {"MTLS104", "MTLS202", "MTLS402", "MTLS404", "MTLS601"}

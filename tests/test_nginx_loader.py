@@ -182,7 +182,7 @@ def test_insecure_ciphers_are_expanded(tmp_path: Path) -> None:
 def test_legacy_ssl_on_makes_a_tls_server_and_is_refused(tmp_path: Path) -> None:
     result = load_one(tmp_path, f"server {{\n    listen 8443;\n    ssl on;{TLS}}}\n")
     assert only_server(result).id == "nginx.conf#http/server[0]:8443"
-    assert problems(result, "MTLS900") == [
+    assert problems(result, "MTLS902") == [
         ("nginx.conf", 3, 'nginx refuses this configuration: unknown directive "ssl" (removed '
          'in nginx 1.25.1; use "listen … ssl" instead)')
     ]
@@ -548,7 +548,7 @@ def test_a_client_certificate_without_a_tls_upstream_still_declares_mtls(tmp_pat
     assert endpoint.server_verification.mtls_declared is True
     assert endpoint.server_verification.client_cert is None
     # Only where TLS is used does nginx check the pair; a snippet alone is not refused.
-    assert problems(result, "MTLS900") == []
+    assert problems(result, "MTLS902") == []
 
 
 def test_inherited_client_certificate_gives_no_extra_endpoint(tmp_path: Path) -> None:
@@ -581,7 +581,7 @@ def test_verify_without_a_ca_is_refused_only_where_certificates_are(tmp_path: Pa
         "    server { listen 444 ssl; server_name c; ssl_reject_handshake on; }\n"
         "}\n"
     )
-    found = problems(load_one(tmp_path, text), "MTLS900")
+    found = problems(load_one(tmp_path, text), "MTLS902")
     assert found == [("nginx.conf", 2, "nginx refuses this configuration: no "
                       "ssl_client_certificate or ssl_trusted_certificate for ssl_verify_client")]
 
@@ -602,7 +602,7 @@ def test_verify_without_a_ca_is_refused_only_where_certificates_are(tmp_path: Pa
 )
 def test_refused_configurations(tmp_path: Path, body: str, line: int, message: str) -> None:
     result = load_one(tmp_path, mtls_server(body, "optional_no_ca"))
-    found = problems(result, "MTLS900")
+    found = problems(result, "MTLS902")
     assert len(found) == 1, found
     assert found[0][1] == line
     assert message in found[0][2]
@@ -611,7 +611,7 @@ def test_refused_configurations(tmp_path: Path, body: str, line: int, message: s
 def test_an_unknown_verify_mode_is_refused(tmp_path: Path) -> None:
     result = load_one(tmp_path, mtls_server(verify="maybe"))
     assert only_server(result).client_auth is None
-    assert problems(result, "MTLS900") == [
+    assert problems(result, "MTLS902") == [
         ("nginx.conf", 7, 'nginx refuses this configuration: invalid value "maybe" in '
          '"ssl_verify_client"'),
     ]

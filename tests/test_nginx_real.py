@@ -1,6 +1,6 @@
 """The nginx fixtures against the real nginx binary (``nginx -t``).
 
-Fixtures that expect no MTLS900/MTLS901 finding describe configurations nginx must accept;
+Fixtures that expect no MTLS900/MTLS901/MTLS902 finding describe configurations nginx must accept;
 those that do expect one (a syntax error, a refused setting, a missing include) must be refused.
 Each fixture is copied to a temporary prefix, the certificates, keys and CRLs it names are
 generated there (nothing real is committed), include fragments are wrapped in a minimal main
@@ -185,7 +185,7 @@ def cases() -> list[object]:
         if not folder.is_dir():
             continue
         rules = {rule for _, _, rule in expected(folder)}
-        valid = not rules & {"MTLS900", "MTLS901"}
+        valid = not rules & {"MTLS900", "MTLS901", "MTLS902"}
         entries = [folder / "nginx.conf"] if (folder / "nginx.conf").is_file() else sorted(
             folder.glob("*.conf")
         )
@@ -286,7 +286,7 @@ def test_loader_refusals_agree_with_nginx(tmp_path: Path, http_body: str, refuse
     found = discover([prefix], cwd=prefix, max_file_size=1_000_000)
     now = datetime.datetime.now(datetime.UTC)
     loaded = nginx_loader.load(found.sources, LoadContext(now=now))
-    assert any(p.rule_id == "MTLS900" for p in loaded.problems) is refused
+    assert any(p.rule_id == "MTLS902" for p in loaded.problems) is refused
     write_material(prefix)
     move_listens_to_loopback(prefix)
     result = nginx_test(prefix, prefix / "nginx.conf")

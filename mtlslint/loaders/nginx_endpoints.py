@@ -507,10 +507,10 @@ class Describer:
 
     def refuse(self, directive: Directive, message: str, logical: str = "") -> None:
         """Report a configuration nginx refuses to start with (MTLS900)."""
-        self.problem("MTLS900", REFUSED + message, directive, logical)
+        self.problem("MTLS902", REFUSED + message, directive, logical)
 
     def problem(
-        self, rule: Literal["MTLS900", "MTLS901"], message: str, directive: Directive,
+        self, rule: Literal["MTLS900", "MTLS901", "MTLS902"], message: str, directive: Directive,
         logical: str = "",
     ) -> None:
         """A problem at ``directive``, once; its resource is the endpoint's id (``logical``
