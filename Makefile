@@ -26,7 +26,7 @@ demo-probe: $(STAMP)
 test: lint typecheck pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check mtlslint tests benchmarks
+	$(BIN)/ruff check mtlslint tests benchmarks scripts
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
