@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -109,7 +110,8 @@ def test_missing_baseline_is_a_usage_error(tmp_path: Path) -> None:
 def test_pre_commit_try_repo_fails_on_the_bad_file_and_passes_on_the_good(
     repo: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    pre_commit = shutil.which("pre-commit")
+    beside_python = Path(sys.executable).parent / "pre-commit"
+    pre_commit = str(beside_python) if beside_python.exists() else shutil.which("pre-commit")
     if pre_commit is None:
         pytest.skip("pre-commit is not installed (pip install -e '.[test]')")
     project = Path(__file__).resolve().parents[1]
