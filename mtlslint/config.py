@@ -8,8 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from mtlslint.model import Severity
 
 CONFIG_NAMES = (".mtlslint.yaml", ".mtlslint.yml")
@@ -81,10 +79,16 @@ def load_config(path: Path | None) -> Config:
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     else:
+        # Read as scanned files are (mtlslint.yamlpos): the configuration comes with the pull
+        # request, so an alias bomb in it must end as an error, not as a validation that walks
+        # 10**9 nodes.
+        from mtlslint.yamlpos import DocumentError, load_documents
+
         try:
-            data = yaml.load(text, Loader=yaml.CSafeLoader)
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from None
+            documents = load_documents(text)
+        except DocumentError as exc:
+            raise ConfigError(f"{path}: not valid YAML (line {exc.line}): {exc.message}") from None
+        data = documents[0].value if documents else None
     if data is None:
         data = {}
     if not isinstance(data, dict):

@@ -38,19 +38,23 @@ CERT_SUFFIXES = frozenset({".pem", ".crt", ".cer", ".key", ".der", ".ca-bundle",
 NGINX_SUFFIXES = frozenset({".conf", ".nginx", ".nginxconf", ".vhost"})
 NGINX_DIRS = frozenset({"nginx", "conf.d", "sites-available", "sites-enabled", "snippets"})
 
+# Line starts are matched with ``^[ \t]*``, never ``^\s*``: ``\s`` crosses lines, which makes a
+# search over a file of blank lines quadratic (minutes for a few megabytes).
 _NGINX_BLOCK = re.compile(
-    r"^\s*(?:http|server|stream|events|location|upstream|map|if)\b[^;{}\n]*\{", re.MULTILINE
+    r"^[ \t]*(?:http|server|stream|events|location|upstream|map|if)\b[^;{}\n]*\{", re.MULTILINE
 )
 _NGINX_DIRECTIVE = re.compile(
-    r"^\s*(?:ssl_[a-z_]+|proxy_[a-z_]+|grpc_[a-z_]+|listen|server_name|include|root|"
-    r"access_log|error_log|worker_processes|error_page|return|add_header)\s+[^;\n]*;",
+    r"^[ \t]*(?:ssl_[a-z_]+|proxy_[a-z_]+|grpc_[a-z_]+|listen|server_name|include|root|"
+    r"access_log|error_log|worker_processes|error_page|return|add_header)\s++[^;\n]*+;",
     re.MULTILINE,
 )
-_INI_SECTION = re.compile(r"^\s*\[[^\]\n]+\]\s*$", re.MULTILINE)
+_INI_SECTION = re.compile(r"^[ \t]*\[[^\]\n]+\][ \t]*$", re.MULTILINE)
 _ENVOY_MARKERS = re.compile(
     r"static_resources|dynamic_resources|type\.googleapis\.com/envoy\.|envoy\.admin\.v3"
 )
-_MANIFEST_MARKERS = re.compile(r"^\s*-?\s*[\"']?(?:apiVersion|kind)[\"']?\s*:", re.MULTILINE)
+_MANIFEST_MARKERS = re.compile(
+    r"^[ \t]*+-?[ \t]*+[\"']?(?:apiVersion|kind)[\"']?[ \t]*:", re.MULTILINE
+)
 _TERRAFORM_PLAN = re.compile(r"\"(?:planned_values|terraform_version|resource_changes)\"")
 _PEM_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]+-----")
 
@@ -167,6 +171,15 @@ def detect_format(path: Path, text: str, data: bytes) -> FormatName | None:
     return None
 
 
+def _only_yaml_markers(text: str) -> bool:
+    """Nothing but ``---``/``...`` document markers, comments and blank lines."""
+    for line in text.splitlines():
+        rest = line[3:].strip() if line.startswith(("---", "...")) else line.strip()
+        if rest and not rest.startswith("#"):
+            return False
+    return True
+
+
 def _looks_like_nginx(text: str) -> bool:
     if _INI_SECTION.search(text) and not _NGINX_BLOCK.search(text):
         return False  # supervisord, systemd and other INI files
@@ -243,7 +256,14 @@ class Walker:
         if not explicit and path_matches(self._relative(path, root), self.exclude):
             return
         if path.is_symlink():
-            target = path.resolve()
+            try:
+                target = path.resolve(strict=True)
+            except FileNotFoundError:
+                self.result.skipped.append((display, "symlink to a missing file"))
+                return
+            except (OSError, RuntimeError):  # ELOOP: Python 3.11 raises RuntimeError
+                self.result.skipped.append((display, "symlink loop"))
+                return
             inside = target.is_relative_to(root.resolve())
             if not self.follow_outside and (not explicit or not inside):
                 reason = "symlink not followed" if inside else "symlink points outside the tree"
@@ -292,6 +312,9 @@ class Walker:
                 self.result.skipped.append((display, "binary"))
             return
         text, notes = decode(data)
+        if path.suffix.lower() in {".yaml", ".yml"} and _only_yaml_markers(text):
+            self.result.skipped.append((display, "empty (no YAML document)"))
+            return
         fmt = detect_format(path, text, data)
         if fmt is None:
             self.result.skipped.append((display, "not a supported format"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -42,6 +43,19 @@ class Source:
             return self.path.relative_to(self.root).as_posix()
         except ValueError:
             return self.path.name
+
+
+# A run of base64 long enough to be part of a key, or a PEM key marker.
+_KEY_LIKE = re.compile(r"[A-Za-z0-9+/=]{20,}|PRIVATE KEY")
+
+
+def quotable(text: str, limit: int = 40) -> str | None:
+    """``text`` from a file as a problem message may quote it: at most ``limit`` characters, or
+    None when it may be key material (a long base64 run, a PEM key marker), which no message
+    ever shows."""
+    if _KEY_LIKE.search(text):
+        return None
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @dataclass(frozen=True, slots=True)

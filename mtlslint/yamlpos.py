@@ -13,12 +13,39 @@ from typing import Any
 import yaml
 
 try:
-    from yaml import CSafeLoader as _Loader
+    from yaml import CSafeLoader as _BaseLoader
 except ImportError:  # pragma: no cover - libyaml is part of the PyYAML wheels we support
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
 
 MAX_DEPTH = 200
-MAX_NODES = 1_000_000
+MAX_NODES = 1_000_000  # per document
+# Per file: YAML without aliases has well under one node per character, so a file that expands
+# to more than NODES_PER_CHARACTER per character (and more than MIN_NODES) is an alias bomb. This
+# stops a small bomb in milliseconds, where MAX_NODES alone would let each one cost a second.
+NODES_PER_CHARACTER = 2
+MIN_NODES = 20_000
+_STR_TAG = "tag:yaml.org,2002:str"
+# Tags of plain scalars by their text (the safe resolver's answer depends on nothing else).
+_PLAIN_TAGS: dict[str, str] = {}
+_PLAIN_TAGS_MAX = 65_536
+
+
+class _Loader(_BaseLoader):
+    """The safe loader, remembering how plain scalars resolve.
+
+    libyaml's composer asks the (pure-Python) resolver for the tag of every scalar, which runs
+    the implicit-type regular expressions each time; the same words recur in every file.
+    """
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is yaml.ScalarNode and implicit[0] and not self.yaml_path_resolvers:
+            tag = _PLAIN_TAGS.get(value)
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+                if len(_PLAIN_TAGS) < _PLAIN_TAGS_MAX:
+                    _PLAIN_TAGS[value] = tag
+            return tag
+        return super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
 
 
 class DocumentError(Exception):
@@ -68,19 +95,26 @@ def line_of(container: Any, key: str | int, default: int = 1) -> int:
 
 
 class _Converter:
-    def __init__(self, loader: Any) -> None:
+    def __init__(self, loader: Any, budget: int) -> None:
         self.loader = loader
-        self.nodes = 0
+        self.budget = budget  # nodes for the whole file
+        self.nodes = 0  # in the whole file
+        self.document_nodes = 0  # in the current document
 
     def convert(self, node: yaml.Node, depth: int) -> Any:
         self.nodes += 1
-        if self.nodes > MAX_NODES:
+        self.document_nodes += 1
+        if self.document_nodes > MAX_NODES or self.nodes > self.budget:
+            limit = MAX_NODES if self.document_nodes > MAX_NODES else self.budget
             raise DocumentError(
-                f"document expands to more than {MAX_NODES:,} nodes (alias bomb?)",
+                f"document expands to more than {limit:,} nodes (alias bomb?)",
                 node.start_mark.line + 1,
             )
         if depth > MAX_DEPTH:
             raise DocumentError(f"nesting deeper than {MAX_DEPTH} levels", node.start_mark.line + 1)
+        if node.tag == _STR_TAG and type(node) is yaml.ScalarNode:
+            # Most scalars are strings: what the constructor would return, without its machinery.
+            return node.value
         if node.tag.startswith("tag:yaml.org,2002:python/"):
             raise DocumentError(
                 f"refusing the unsafe tag {node.tag!r} (mtlslint never constructs objects)",
@@ -135,13 +169,14 @@ def load_documents(text: str, *, json_input: bool = False) -> list[Document]:
         # which YAML would refuse.
         text = text.replace("\t", " ")
     loader = _Loader(text)
+    converter = _Converter(loader, max(MIN_NODES, NODES_PER_CHARACTER * len(text)))
     documents: list[Document] = []
     try:
         while loader.check_node():
             node = loader.get_node()
             if node is None:
                 continue
-            converter = _Converter(loader)
+            converter.document_nodes = 0
             value = converter.convert(node, 0)
             if value is not None:
                 documents.append(Document(value=value, line=node.start_mark.line + 1))

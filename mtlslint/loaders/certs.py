@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,8 @@ from mtlslint.sources import LoadContext, LoadResult, Problem, Source
 
 _BEGIN = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----")
 _END = "-----END {label}-----"
+# A lookahead, so that markers sharing dashes ("-----END A-----END B-----") are all found.
+_END_LABEL = re.compile(r"(?=-----END ([A-Z0-9 ]+)-----)")
 
 CERTIFICATE_LABELS = frozenset({"CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE"})
 # Labels of private keys, with the key type the label itself tells (None: inside the key).
@@ -62,9 +65,23 @@ class PemResult:
     errors: list[tuple[int, str]] = field(default_factory=list)
 
 
+def _end_lines(lines: Sequence[str]) -> dict[str, list[int]]:
+    """For each label, the indexes of the lines holding its END marker, in order."""
+    ends: dict[str, list[int]] = {}
+    for number, line in enumerate(lines):
+        if "-----END " in line:
+            for label in dict.fromkeys(m.group(1) for m in _END_LABEL.finditer(line)):
+                ends.setdefault(label, []).append(number)
+    return ends
+
+
 def pem_blocks(text: str) -> list[PemBlock]:
-    """Every PEM block in ``text``, in order. Unterminated blocks are ignored."""
+    """Every PEM block in ``text``, in order. Unterminated blocks are ignored.
+
+    Linear in the size of ``text``, however many BEGIN lines lack an END.
+    """
     lines = text.splitlines()
+    ends = _end_lines(lines)
     blocks: list[PemBlock] = []
     index = 0
     while index < len(lines):
@@ -75,7 +92,9 @@ def pem_blocks(text: str) -> list[PemBlock]:
         label = match.group(1)
         end_marker = _END.format(label=label)
         # The marker may be indented (a YAML block scalar): strip every line the same way.
-        end = next((j for j in range(index, len(lines)) if end_marker in lines[j]), None)
+        candidates = ends.get(label, [])
+        after = bisect.bisect_left(candidates, index)
+        end = candidates[after] if after < len(candidates) else None
         if end is None:
             index += 1
             continue
@@ -352,10 +371,12 @@ def load(sources: Sequence[Source], context: LoadContext) -> LoadResult:
     result = LoadResult()
     for source in sources:
         try:
-            if "DER" in source.notes or not source.text:
+            if _is_der(source):
                 read = certificates_from_der(source.data, source)
             else:
                 read = certificates_from_pem(source.text, source)
+                if not read.certificates and not read.errors:
+                    read.errors.extend(_unterminated(source.text))
         except Exception as exc:  # never let one odd file stop the scan
             read = PemResult(errors=[(1, f"cannot read certificate file ({type(exc).__name__})")])
         result.certificates.extend(read.certificates)
@@ -370,3 +391,26 @@ def load(sources: Sequence[Source], context: LoadContext) -> LoadResult:
                 )
             )
     return result
+
+
+def _is_der(source: Source) -> bool:
+    """DER by discovery's note, or a ``.der``/``.cer``/``.crt`` file that starts like DER and has
+    no PEM marker (DER without a NUL byte near its start is not recognised as binary)."""
+    if "DER" in source.notes or not source.text:
+        return True
+    return (
+        source.path.suffix.lower() in {".der", ".cer", ".crt"}
+        and source.data[:1] == b"\x30"
+        and "-----BEGIN " not in source.text
+    )
+
+
+def _unterminated(text: str) -> list[tuple[int, str]]:
+    """A certificate or key block whose END line is missing (a truncated file), if any."""
+    ended = {m.group(1) for m in _END_LABEL.finditer(text)}
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = _BEGIN.search(line)
+        label = match.group(1) if match else ""
+        if (label in CERTIFICATE_LABELS or label in PRIVATE_KEY_LABELS) and label not in ended:
+            return [(number, f"the {label} block has no END line (truncated file?)")]
+    return []

@@ -86,8 +86,10 @@ _ISTIO_PROTOCOLS = {
 }
 # The tests the Kubernetes loader (k8s_objects) applies, so that exactly one loader reports a
 # broken or templated manifest: Istio manifests are recognised by their apiVersion line.
-_ISTIO_API = re.compile(r"^\s*apiVersion:\s*[\"']?[\w.]*istio\.io/", re.MULTILINE)
-_TEMPLATE = re.compile(r"\{\{.*?\}\}")
+_ISTIO_API = re.compile(r"^[ \t]*apiVersion:\s*[\"']?[\w.]*istio\.io/", re.MULTILINE)
+# ``{{ … }}`` on one line; the body never spans another ``{{``, so a search stays linear on a
+# line of thousands of unclosed braces (``.*?`` would rescan the rest of the line from each one).
+_TEMPLATE = re.compile(r"\{\{(?:[^{}\n]++|\{(?!\{)|\}(?!\}))*+\}\}")
 _SERVER_FILES: tuple[tuple[str, Literal["server-cert", "server-key"]], ...] = (
     ("serverCertificate", "server-cert"),
     ("privateKey", "server-key"),

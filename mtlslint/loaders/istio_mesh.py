@@ -26,6 +26,8 @@ from mtlslint.model import Location
 from mtlslint.sources import LoadContext, Source
 from mtlslint.yamlpos import DocumentError, load_documents
 
+_GLOB_CHARACTERS = frozenset("*?[")
+
 ISTIO_GROUPS = frozenset({"networking.istio.io", "security.istio.io"})
 API_VERSIONS = frozenset({"v1alpha3", "v1beta1", "v1"})
 KINDS = frozenset(
@@ -170,9 +172,12 @@ class Mesh:
         self.objects = list(objects)
         self.root_namespace = root_namespace
         self._context = context
+        self._by_kind: dict[str, list[IstioObject]] = {}
+        for obj in self.objects:
+            self._by_kind.setdefault(obj.kind, []).append(obj)
 
     def of_kind(self, kind: str) -> list[IstioObject]:
-        return [o for o in self.objects if o.kind == kind]
+        return list(self._by_kind.get(kind, ()))
 
     # --- PeerAuthentication ----------------------------------------------------------------
 
@@ -300,13 +305,16 @@ class Mesh:
         it (ServiceEntry ``location`` defaults to MESH_EXTERNAL).
         """
         name = host.strip().lower()
-        for entry in self.of_kind("ServiceEntry"):
-            spec = entry.spec
-            if spec is None:
-                continue
-            hosts = [h.lower() for h in spec.get("hosts") or [] if isinstance(h, str)]
-            if not any(name == h or fnmatchcase(name, h) for h in hosts):
-                continue
+        exact, wildcard = self._service_entry_hosts
+        best = exact.get(name)
+        for position, patterns in wildcard:
+            if best is not None and position > best:
+                break
+            if any(fnmatchcase(name, pattern) for pattern in patterns):
+                best = position
+                break
+        if best is not None:
+            entry, spec = self._service_entries[best]
             location = str(spec.get("location") or "MESH_EXTERNAL").upper()
             sans = tuple(s for s in spec.get("subjectAltNames") or [] if isinstance(s, str))
             internal = location == "MESH_INTERNAL"
@@ -322,6 +330,31 @@ class Mesh:
         if name == "*" or name == "*." + CLUSTER_DOMAIN:
             return HostInfo(host, False, None)
         return HostInfo(host, True, None)
+
+    @cached_property
+    def _service_entries(self) -> list[tuple[IstioObject, Spot]]:
+        """ServiceEntries with a spec, in scan order (the first whose hosts match decides)."""
+        found = []
+        for entry in self.of_kind("ServiceEntry"):
+            spec = entry.spec
+            if spec is not None:
+                found.append((entry, spec))
+        return found
+
+    @cached_property
+    def _service_entry_hosts(self) -> tuple[dict[str, int], list[tuple[int, list[str]]]]:
+        """Host → first ServiceEntry listing it, and the entries with wildcard hosts in order,
+        so that a lookup does not walk every entry (a mesh has thousands of rules)."""
+        exact: dict[str, int] = {}
+        wildcard: list[tuple[int, list[str]]] = []
+        for position, (_, spec) in enumerate(self._service_entries):
+            hosts = [h.lower() for h in spec.get("hosts") or [] if isinstance(h, str)]
+            patterns = [h for h in hosts if _GLOB_CHARACTERS & set(h)]
+            for h in hosts:
+                exact.setdefault(h, position)
+            if patterns:
+                wildcard.append((position, patterns))
+        return exact, wildcard
 
     def secret_has_crl(self, name: str) -> bool:
         """Whether a Kubernetes Secret ``name`` in the scanned tree holds a CRL (``ca.crl`` or

@@ -20,7 +20,8 @@ from mtlslint.model import Certificate, Location
 
 GROUP = "cert-manager.io"
 DEFAULT_DURATION_DAYS = 90.0
-_GO_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h|d)")
+# A number starts after a non-digit only: a long run of digits is tried once, not from each one.
+_GO_DURATION = re.compile(r"(?<!\d)(\d++(?:\.\d++)?)(ns|us|µs|ms|s|m|h|d)")
 _SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600, "d": 86400}
 # cert-manager usages that are extended key usages, in the model's (X.509 short) names.
 EKU_OF_USAGE = {

@@ -24,9 +24,13 @@ _HELM = re.compile(
     r"\{\{-?\s*(?:\.Values|\.Release|\.Chart|\.Capabilities|\$\.|include\b|template\b|if\b|"
     r"else\b|range\b|with\b|end\b|define\b|toYaml\b|tpl\b|required\b|default\b|quote\b)"
 )
-_JINJA = re.compile(r"\{%-?\s*[a-z]+|\{\{[^}]*\|\s*[a-z_]+[^}]*\}\}")
-_TEMPLATE = re.compile(r"\{\{.*?\}\}")
-_ISTIO_API = re.compile(r"^\s*apiVersion:\s*[\"']?[\w.]*istio\.io/", re.MULTILINE)
+# ``{{ value | filter }}``: the lookahead finds the filter, then the body is read once (no
+# backtracking), and never across a brace, so a search stays linear on hostile text.
+_JINJA = re.compile(r"\{%-?\s*[a-z]+|\{\{(?=[^{}]*?\|\s*[a-z_])[^{}]*+\}\}")
+# ``{{ … }}`` on one line; the body never spans another ``{{``, so a search stays linear on a
+# line of thousands of unclosed braces (``.*?`` would rescan the rest of the line from each one).
+_TEMPLATE = re.compile(r"\{\{(?:[^{}\n]++|\{(?!\{)|\}(?!\}))*+\}\}")
+_ISTIO_API = re.compile(r"^[ \t]*apiVersion:\s*[\"']?[\w.]*istio\.io/", re.MULTILINE)
 
 RENDER_HINTS = {
     "Helm": "a Helm template, not a Kubernetes object; render it first, e.g. "

@@ -29,12 +29,15 @@ from pathlib import Path, PurePosixPath
 
 from mtlslint.discover import decode
 from mtlslint.loaders.nginx_endpoints import Describer, Layout
-from mtlslint.loaders.nginx_parse import Directive, ParsedFile, parse, walk
+from mtlslint.loaders.nginx_parse import MAX_NESTING_DEPTH, Directive, ParsedFile, parse, walk
 from mtlslint.loaders.nginx_scope import PLACEHOLDER
 from mtlslint.model import Location
 from mtlslint.sources import LoadContext, LoadResult, Problem, Source
 
 MAX_INCLUDE_DEPTH = 32
+# Blocks and includes together: each file is held to MAX_NESTING_DEPTH by the parser, but a chain
+# of includes, each opened inside a block, could still nest without limit.
+MAX_TREE_DEPTH = MAX_NESTING_DEPTH + MAX_INCLUDE_DEPTH
 MAX_INCLUDED_FILE_SIZE = 10 * 1024 * 1024
 _GLOB_CHARACTERS = frozenset("*?[")
 _MAIN_ONLY = frozenset(
@@ -52,7 +55,7 @@ def load(sources: Sequence[Source], context: LoadContext) -> LoadResult:
     """Endpoints and problems of every nginx configuration in ``sources``; never raises on input."""
     result = LoadResult()
     files = _Files(sources)
-    roots = _roots(sources, files)
+    roots = _roots(sources, files, context)
     for source in roots:
         _load_root(source, files, context, result)
     root_paths = {_resolved(source.path) for source in roots}
@@ -110,7 +113,7 @@ class _Files:
 # --- which files are roots -------------------------------------------------------------------
 
 
-def _roots(sources: Sequence[Source], files: _Files) -> list[Source]:
+def _roots(sources: Sequence[Source], files: _Files, context: LoadContext) -> list[Source]:
     """The sources no other source includes (and one per include cycle nobody else reaches)."""
     edges: dict[Path, set[Path]] = {}
     included: set[Path] = set()
@@ -118,10 +121,12 @@ def _roots(sources: Sequence[Source], files: _Files) -> list[Source]:
         path = _resolved(source.path)
         parsed = files.parsed(path, source.display)
         targets: set[Path] = set()
-        bases = _ancestors(path.parent, _resolved(source.root))
+        root = _resolved(source.root)
+        bases = _ancestors(path.parent, root)
+        within = None if context.follow_outside else root
         for directive in walk(parsed.directives if parsed else ()):
             if directive.name == "include" and directive.args and directive.block is None:
-                matches, _ = _match_include(directive.arg(0), bases)
+                matches, _ = _match_include(directive.arg(0), bases, within=within)
                 targets |= {m for m in matches if m in files.sources and m != path}
         edges[path] = targets
         included |= targets
@@ -158,8 +163,14 @@ def _closure(starts: Iterable[Path], edges: dict[Path, set[Path]]) -> set[Path]:
 # --- resolving includes ----------------------------------------------------------------------
 
 
-def _match_include(pattern: str, bases: Sequence[Path]) -> tuple[list[Path], list[str]]:
-    """The files ``pattern`` names (from the first place where it matches) and where it looked."""
+def _match_include(
+    pattern: str, bases: Sequence[Path], *, within: Path | None = None
+) -> tuple[list[Path], list[str]]:
+    """The files ``pattern`` names (from the first place where it matches) and where it looked.
+
+    With ``within``, places outside that folder are not looked at at all (not even listed or
+    tested for existence): a scan must not learn anything about the machine outside its tree.
+    """
     has_glob = bool(_GLOB_CHARACTERS & set(pattern))
     candidates: list[tuple[Path | None, str]] = []
     pure = PurePosixPath(pattern)
@@ -175,6 +186,8 @@ def _match_include(pattern: str, bases: Sequence[Path]) -> tuple[list[Path], lis
     tried: list[str] = []
     for base, relative in dict.fromkeys(candidates):
         full = relative if base is None else f"{base}/{relative}"
+        if within is not None and not _lies_within(full, within):
+            continue
         tried.append(full)
         if has_glob:
             prefix = "" if base is None else glob.escape(str(base)) + "/"
@@ -185,6 +198,17 @@ def _match_include(pattern: str, bases: Sequence[Path]) -> tuple[list[Path], lis
         if matches:
             return matches, tried
     return [], tried
+
+
+def _lies_within(pattern: str, folder: Path) -> bool:
+    """Whether the path (or glob) ``pattern`` stays inside ``folder``, judged by its text alone."""
+    return Path(os.path.normpath(pattern)).is_relative_to(folder)
+
+
+def _points_outside(pattern: str, includer_dir: Path, root: Path) -> bool:
+    """Whether an include names a place outside the scanned folder, as nginx would read it."""
+    full = pattern if PurePosixPath(pattern).is_absolute() else f"{includer_dir}/{pattern}"
+    return not _lies_within(full, root)
 
 
 @dataclasses.dataclass(slots=True)
@@ -199,33 +223,61 @@ class _Expander:
     reported: set[Path] = dataclasses.field(default_factory=set)
 
     def expand(
-        self, directives: tuple[Directive, ...], path: Path, display: str, chain: tuple[Path, ...]
+        self,
+        directives: tuple[Directive, ...],
+        path: Path,
+        display: str,
+        chain: tuple[Path, ...],
+        depth: int = 0,
     ) -> tuple[Directive, ...]:
         out: list[Directive] = []
         for directive in directives:
             if directive.name == "include" and directive.block is None:
-                out.extend(self.include(directive, path, display, chain))
+                out.extend(self.include(directive, path, display, chain, depth))
+            elif directive.block is not None and depth >= MAX_TREE_DEPTH:
+                self.note(
+                    directive,
+                    f"blocks and includes nested more than {MAX_TREE_DEPTH} levels deep; "
+                    "what this block holds was not checked",
+                )
+                out.append(dataclasses.replace(directive, block=()))
             elif directive.block is not None:
-                block = self.expand(directive.block, path, display, chain)
+                block = self.expand(directive.block, path, display, chain, depth + 1)
                 out.append(dataclasses.replace(directive, block=block))
             else:
                 out.append(directive)
         return tuple(out)
 
     def include(
-        self, directive: Directive, path: Path, display: str, chain: tuple[Path, ...]
+        self,
+        directive: Directive,
+        path: Path,
+        display: str,
+        chain: tuple[Path, ...],
+        depth: int = 0,
     ) -> list[Directive]:
         pattern = directive.arg(0)
         if not pattern or PLACEHOLDER.search(pattern) or "$" in pattern:
             self.note(directive, f'include "{pattern}" is filled in by a template; not followed')
             return []
         bases = list(dict.fromkeys([path.parent, self.main_dir]))
-        matches, tried = _match_include(pattern, bases)
+        within = None if self.context.follow_outside else self.root
+        matches, tried = _match_include(pattern, bases, within=within)
         if not matches:
-            if not _GLOB_CHARACTERS & set(pattern):
+            if within is not None and _points_outside(pattern, path.parent, within):
                 self.note(
                     directive,
-                    f'include "{pattern}": file not found (looked for {" and ".join(tried)}); '
+                    f'include "{pattern}" points outside the scanned folder; not followed '
+                    "(set follow_outside to allow it)",
+                )
+            elif not _GLOB_CHARACTERS & set(pattern):
+                # Shown like report paths: relative, never the machine's own folders.
+                places = [
+                    self.files.display(Path(os.path.normpath(t)), path, display) for t in tried
+                ]
+                self.note(
+                    directive,
+                    f'include "{pattern}": file not found (looked for {" and ".join(places)}); '
                     "what it holds was not checked",
                 )
             return []
@@ -258,7 +310,11 @@ class _Expander:
             if parsed.errors and target not in self.reported:
                 self.reported.add(target)
                 self.result.problems.append(_syntax_problem(parsed, target_display))
-            out.extend(self.expand(parsed.directives, target, target_display, (*chain, target)))
+            out.extend(
+                self.expand(
+                    parsed.directives, target, target_display, (*chain, target), depth + 1
+                )
+            )
         return out
 
     def note(self, directive: Directive, message: str) -> None:

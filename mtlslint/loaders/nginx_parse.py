@@ -19,7 +19,8 @@ so it does not swallow the directive on the next line.
 
 Every word keeps its line, every directive the line of its name. Syntax errors never raise: the
 parser records them (with the line where they are found) and keeps what it read, closing open
-blocks at the end of the file.
+blocks at the end of the file. Blocks nested more than :data:`MAX_NESTING_DEPTH` deep are a
+syntax error too: the too-deep block is skipped whole, so no later stage walks an unbounded tree.
 """
 
 from __future__ import annotations
@@ -27,6 +28,12 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
+
+from mtlslint.sources import quotable
+
+# Blocks inside blocks: real configurations stay under ten; the rest of the pipeline recurses
+# over blocks, so a hostile file must not nest without limit.
+MAX_NESTING_DEPTH = 64
 
 _PLACEHOLDER = re.compile(r"^(?:%%[A-Za-z0-9_]+%%|\$\{[A-Za-z0-9_]+\}|@[A-Za-z0-9_]+@)$")
 _SPACE = frozenset(" \t\r\n\f\v")
@@ -314,7 +321,17 @@ def parse(text: str, file: str) -> ParsedFile:
             else:
                 errors.append(SyntaxProblem('unexpected ";"', token.line))
         elif token.kind == "{":
-            if not pending:
+            if len(stack) > MAX_NESTING_DEPTH:
+                errors.append(
+                    SyntaxProblem(
+                        f"blocks nested more than {MAX_NESTING_DEPTH} levels deep; the block "
+                        "opened here was skipped",
+                        token.line,
+                    )
+                )
+                pending.clear()
+                index = _skip_block(tokens, index)
+            elif not pending:
                 errors.append(SyntaxProblem('unexpected "{"', token.line))
                 stack.append(_OpenBlock("", (), token.line, ()))
             elif index < len(tokens) and tokens[index].kind == "raw":
@@ -333,7 +350,7 @@ def parse(text: str, file: str) -> ParsedFile:
             if pending:
                 errors.append(
                     SyntaxProblem(
-                        f'unexpected "}}": "{pending[0].text}" is not terminated by ";"',
+                        f'unexpected "}}": {_shown(pending[0].text)} is not terminated by ";"',
                         token.line,
                     )
                 )
@@ -346,7 +363,8 @@ def parse(text: str, file: str) -> ParsedFile:
         last = pending[-1].line
         errors.append(
             SyntaxProblem(
-                f'unexpected end of file, expecting ";" or "}}" after "{pending[0].text}"', last
+                f'unexpected end of file, expecting ";" or "}}" after {_shown(pending[0].text)}',
+                last,
             )
         )
         flush()
@@ -355,8 +373,8 @@ def parse(text: str, file: str) -> ParsedFile:
         opened = stack[1]
         errors.append(
             SyntaxProblem(
-                f'unexpected end of file, expecting "}}" (the "{opened.name}" block opened on '
-                f"line {opened.line} is never closed)",
+                f'unexpected end of file, expecting "}}" (the {_shown(opened.name)} block '
+                f"opened on line {opened.line} is never closed)",
                 max(1, eof_line),
             )
         )
@@ -364,6 +382,27 @@ def parse(text: str, file: str) -> ParsedFile:
             _close(stack, file)
     errors.sort(key=lambda e: e.line)
     return ParsedFile(tuple(root.children), tuple(errors))
+
+
+def _shown(word: str) -> str:
+    """A word of the file, quoted for a message (never a piece of a pasted key)."""
+    quoted = quotable(word)
+    return "[hidden: may be key material]" if quoted is None else f'"{quoted}"'
+
+
+def _skip_block(tokens: list[Token], index: int) -> int:
+    """The index just past the ``}`` closing the block whose ``{`` is just before ``index``."""
+    depth = 1
+    while index < len(tokens):
+        kind = tokens[index].kind
+        index += 1
+        if kind == "{":
+            depth += 1
+        elif kind == "}":
+            depth -= 1
+            if depth == 0:
+                break
+    return index
 
 
 def _close(stack: list[_OpenBlock], file: str) -> None:

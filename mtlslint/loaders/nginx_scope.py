@@ -21,7 +21,11 @@ from dataclasses import dataclass, field
 from mtlslint.loaders.nginx_parse import Directive, if_condition
 
 _VARIABLE = re.compile(r"\$(?:\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))")
-PLACEHOLDER = re.compile(r"\$\{[A-Za-z0-9_]+\}|%%[A-Za-z0-9_]+%%|@[A-Za-z0-9_]+@|\{\{.*?\}\}")
+# ``{{ … }}``'s body never spans another ``{{``: linear even on a word of thousands of braces.
+PLACEHOLDER = re.compile(
+    r"\$\{[A-Za-z0-9_]+\}|%%[A-Za-z0-9_]+%%|@[A-Za-z0-9_]+@|"
+    r"\{\{(?:[^{}\n]++|\{(?!\{)|\}(?!\}))*+\}\}"
+)
 
 # Identity variables a pin can test, and what kind of pin each makes.
 PIN_VARIABLES: Mapping[str, str] = {
@@ -151,11 +155,8 @@ class MapBlock:
         for pattern, value in self.entries:
             if pattern.startswith("~"):
                 flags = re.IGNORECASE if pattern.startswith("~*") else 0
-                try:
-                    if re.search(pattern.lstrip("~*"), key, flags):
-                        return value
-                except re.error:
-                    continue
+                if bounded_search(pattern.lstrip("~*"), key, flags):
+                    return value
         return self.default
 
 
@@ -208,9 +209,8 @@ class Variables:
             return (value == right) == (operator == "=")
         if operator in ("~", "~*", "!~", "!~*"):
             flags = re.IGNORECASE if operator.endswith("*") else 0
-            try:
-                found = re.search(right, value, flags) is not None
-            except re.error:
+            found = bounded_search(right, value, flags)
+            if found is None:
                 return None
             return found == (not operator.startswith("!"))
         return None
@@ -316,9 +316,100 @@ def find_location(server_block: tuple[Directive, ...], uri: str) -> Directive | 
     for location in locations:
         if location.arg(0) in ("~", "~*") and len(location.args) == 2:
             flags = re.IGNORECASE if location.arg(0) == "~*" else 0
-            try:
-                if re.search(location.args[1], uri, flags):
-                    return location
-            except re.error:
-                continue
+            if bounded_search(location.args[1], uri, flags):
+                return location
     return best
+
+
+# --- regular expressions from the file ---------------------------------------------------------
+
+# Both the pattern and the text it is matched against come from the scanned file, and Python's
+# ``re`` backtracks without limit: ``(a|a)*$`` against 40 ``a``s and a ``!`` runs for hours. A
+# pattern that can backtrack exponentially, or a long subject, makes the answer "unknown" instead.
+MAX_REGEX_SUBJECT = 256
+MAX_REGEX_REPEATS = 3  # repeats (``*``, ``+``, ``{n,}``, ``{2,5}``...) in one pattern
+
+
+def bounded_search(pattern: str, subject: str, flags: int = 0) -> bool | None:
+    """Whether ``pattern`` matches somewhere in ``subject``; None when that cannot be told safely
+    (an invalid pattern, one that may backtrack catastrophically, or a very long subject)."""
+    if len(subject) > MAX_REGEX_SUBJECT or _may_backtrack(pattern):
+        return None
+    try:
+        return re.search(pattern, subject, flags) is not None
+    except (re.error, RecursionError, OverflowError):
+        return None
+
+
+@dataclass(slots=True)
+class _Group:
+    repeats: bool = False  # holds a quantifier
+    alternates: bool = False  # holds a "|"
+
+
+def _may_backtrack(pattern: str) -> bool:
+    """A conservative look at the pattern's text: a repeated group that holds a repeat or an
+    alternation (``(a+)+``, ``(a|ab)*``), or many unbounded repeats (``a*a*a*a*b``)."""
+    groups = [_Group()]
+    repeats = 0
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        quantifier = _quantifier_at(pattern, i)
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "[":
+            i = _class_end(pattern, i)
+            continue
+        if ch == "(":
+            groups.append(_Group())
+            i += 2 if pattern.startswith("(?", i) else 1
+            continue
+        if ch == "|":
+            groups[-1].alternates = True
+        elif ch == ")" and len(groups) > 1:
+            inner = groups.pop()
+            after = _quantifier_at(pattern, i + 1)
+            if after is not None and after[1] and (inner.repeats or inner.alternates):
+                return True
+            groups[-1].repeats |= inner.repeats
+        elif quantifier is not None:
+            groups[-1].repeats = True
+            repeats += quantifier[1]
+            if repeats > MAX_REGEX_REPEATS:
+                return True
+            i += quantifier[0]
+            continue
+        i += 1
+    return False
+
+
+def _quantifier_at(pattern: str, i: int) -> tuple[int, bool] | None:
+    """The quantifier starting at ``i``: (its length, whether it repeats more than once)."""
+    if i >= len(pattern):
+        return None
+    ch = pattern[i]
+    if ch in "*+":
+        return 1, True
+    if ch == "?":
+        return 1, False
+    if ch == "{":
+        match = re.match(r"\{(\d*)(,?)(\d*)\}", pattern[i : i + 32])
+        if match:
+            low, comma, high = match.groups()
+            most = high if comma else low  # "" after a comma: no upper bound
+            return len(match.group(0)), most not in ("0", "1")
+    return None
+
+
+def _class_end(pattern: str, i: int) -> int:
+    """The index just past the character class ``[...]`` that opens at ``i``."""
+    j = i + 1
+    if j < len(pattern) and pattern[j] == "^":
+        j += 1
+    if j < len(pattern) and pattern[j] == "]":
+        j += 1
+    while j < len(pattern) and pattern[j] != "]":
+        j += 2 if pattern[j] == "\\" else 1
+    return j + 1

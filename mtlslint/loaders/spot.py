@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from mtlslint.model import Location
 from mtlslint.sources import Source
 
 
+@lru_cache(maxsize=4096)  # a few hundred field names, asked for millions of times
 def json_name(name: str) -> str:
     """The protobuf JSON name of a proto field: ``tls_params`` → ``tlsParams``."""
     head, *rest = name.split("_")

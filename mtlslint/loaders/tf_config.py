@@ -22,6 +22,8 @@ from mtlslint.model import Location
 from mtlslint.sources import Problem, Source
 
 MAX_MODULE_DEPTH = 8
+# Module files read from disk (not part of the scan): the default max_file_size.
+MAX_MODULE_FILE_SIZE = 10 * 1024 * 1024
 
 
 @dataclass(slots=True)
@@ -214,6 +216,14 @@ class ConfigLoader:
             return None
         for path in candidates:
             try:
+                # Regular files of a sane size only: a symlink to /dev/zero, a FIFO or a huge file
+                # must not hang the scan (symlinks at all only with follow_outside).
+                if (
+                    (path.is_symlink() and not self.follow_outside)
+                    or not path.is_file()
+                    or path.stat().st_size > MAX_MODULE_FILE_SIZE
+                ):
+                    continue
                 text = path.read_text(encoding="utf-8", errors="replace")
             except OSError:
                 continue

@@ -12,6 +12,10 @@ ever guesses.
 A reference to a managed resource (``aws_lb_trust_store.main.arn``) evaluates to a
 :class:`ResourceRef`: its value is not known before apply, but *which* resource it names is, and
 that is what links a listener to its trust store or a certificate to its key.
+
+Values are bounded (:data:`MAX_VALUE_SIZE`): locals that each repeat the one before twice would
+otherwise grow to gigabytes in forty lines (a "billion laughs" in HCL). A value over the bound is
+Unknown, like anything else that cannot be known.
 """
 
 from __future__ import annotations
@@ -54,6 +58,37 @@ class ResourceRef:
 
 class _EvalError(Exception):
     """A known-values evaluation that Terraform itself would reject (bad index, bad type)."""
+
+
+# The largest value one expression may produce: characters of its strings plus items of its lists
+# and maps, a part that occurs twice counted twice (values may share parts, so a list of forty
+# nested pairs of one list is small in memory but 2**40 items to anything that walks it).
+MAX_VALUE_SIZE = 1_000_000
+
+
+def _bounded(value: Any) -> Any:
+    """``value``, or an _EvalError when it is larger than MAX_VALUE_SIZE (stops walking there)."""
+    budget = MAX_VALUE_SIZE
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            budget -= len(item)
+        elif isinstance(item, list):
+            budget -= len(item)
+            stack.extend(item)
+        elif isinstance(item, dict):
+            budget -= len(item)
+            stack.extend(item.values())
+        if budget < 0:
+            raise _EvalError(f"value larger than {MAX_VALUE_SIZE:,} characters and items")
+    return value
+
+
+def _check_length(length: int) -> None:
+    """Refuse to build a string of ``length`` characters when that is over the bound."""
+    if length > MAX_VALUE_SIZE:
+        raise _EvalError(f"value larger than {MAX_VALUE_SIZE:,} characters and items")
 
 
 def is_known(value: Any) -> bool:
@@ -133,7 +168,7 @@ class Scope:
         if isinstance(expr, Traversal):
             return self._traversal(expr, depth)
         if isinstance(expr, TupleExpr):
-            return [self._eval(item, depth + 1) for item in expr.items]
+            return _bounded([self._eval(item, depth + 1) for item in expr.items])
         if isinstance(expr, ObjectExpr):
             result: dict[str, Any] = {}
             for item in expr.items:
@@ -144,7 +179,7 @@ class Scope:
                         return Unknown(f"{expr.text}: an object key is not known")
                     key = _to_string(evaluated)
                 result[key] = self._eval(item.value, depth + 1)
-            return result
+            return _bounded(result)
         if isinstance(expr, Conditional):
             condition = self._eval(expr.condition, depth + 1)
             if not is_known(condition):
@@ -174,6 +209,7 @@ class Scope:
             if isinstance(value, (list, dict)):
                 raise _EvalError("cannot interpolate a list or object into a string")
             pieces.append(_to_string(value))
+        _check_length(sum(len(piece) for piece in pieces))
         return "".join(pieces)
 
     def _traversal(self, expr: Traversal, depth: int) -> Any:
@@ -268,7 +304,7 @@ class Scope:
         function = _FUNCTIONS.get(name)
         if function is None:
             return Unknown(f"{expr.text}: function {name}() is not evaluated by mtlslint")
-        args = [self._eval(a, depth + 1) for a in expr.args]
+        args = _bounded([self._eval(a, depth + 1) for a in expr.args])
         if name in ("lookup", "coalesce", "merge", "concat", "length", "contains", "element"):
             # These may work with partly unknown containers; the result is checked by the caller.
             for value, arg in zip(args, expr.args, strict=True):
@@ -279,7 +315,7 @@ class Scope:
                 if not is_known(value):
                     return _unknown_of(value, arg)
         try:
-            return function(*args)
+            return _bounded(function(*args))
         except _EvalError:
             raise
         except (TypeError, ValueError, KeyError, IndexError) as exc:
@@ -428,7 +464,17 @@ def _replace(text: Any, old: Any, new: Any) -> str:
     old_s = _to_string(old)
     if len(old_s) > 1 and old_s.startswith("/") and old_s.endswith("/"):
         raise _EvalError("regular-expression replace() is not evaluated")
-    return _to_string(text).replace(old_s, _to_string(new))
+    text_s, new_s = _to_string(text), _to_string(new)
+    count = text_s.count(old_s) if old_s else len(text_s) + 1
+    _check_length(len(text_s) + count * (len(new_s) - len(old_s)))
+    return text_s.replace(old_s, new_s)
+
+
+def _join(separator: Any, items: Any) -> str:
+    parts = [_to_string(item) for item in _tolist(items)]
+    sep = _to_string(separator)
+    _check_length(sum(len(part) for part in parts) + len(sep) * max(0, len(parts) - 1))
+    return sep.join(parts)
 
 
 def _tolist(value: Any) -> list[Any]:
@@ -438,12 +484,15 @@ def _tolist(value: Any) -> list[Any]:
 
 
 def _toset(value: Any) -> list[Any]:
-    items = _tolist(value)
-    seen: list[Any] = []
-    for item in items:
-        if item not in seen:
-            seen.append(item)
-    return seen
+    """The distinct items in order (compared by their JSON form: linear, not quadratic)."""
+    seen: set[str] = set()
+    distinct: list[Any] = []
+    for item in _tolist(value):
+        key = json.dumps(item, sort_keys=True, default=repr)
+        if key not in seen:
+            seen.add(key)
+            distinct.append(item)
+    return distinct
 
 
 _FUNCTIONS: dict[str, Callable[..., Any]] = {
@@ -453,7 +502,7 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "lower": lambda s: _to_string(s).lower(),
     "upper": lambda s: _to_string(s).upper(),
     "trimspace": lambda s: _to_string(s).strip(),
-    "join": lambda sep, items: _to_string(sep).join(_to_string(i) for i in _tolist(items)),
+    "join": _join,
     "split": lambda sep, s: _to_string(s).split(_to_string(sep)),
     "concat": _concat,
     "merge": _merge,

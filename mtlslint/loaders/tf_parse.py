@@ -6,7 +6,9 @@ HCL (``.tf``, ``.tfvars``) is parsed with the tree-sitter HCL grammar (see
 shapes, so evaluation and resource mapping never ask which syntax a file used.
 
 Nothing here evaluates anything: ``var.x`` stays a :class:`Traversal`. Syntax errors are collected
-(with their line), never raised, and whatever parsed around them is kept.
+(with their line), never raised, and whatever parsed around them is kept. Nesting is bounded
+(:data:`MAX_BLOCK_DEPTH`, :data:`MAX_EXPRESSION_DEPTH`, 200 levels of JSON): a file nested deeper
+is one syntax error at the line where the limit is crossed, never a RecursionError.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
+
+from mtlslint.sources import quotable
 
 if TYPE_CHECKING:  # tree-sitter is imported only when a Terraform file is parsed
     import tree_sitter
@@ -148,6 +152,18 @@ class ParsedFile:
 
 # --- HCL native syntax (tree-sitter) -----------------------------------------------------
 
+# Blocks inside blocks (resource > dynamic > content > ...): real modules stay under ten.
+MAX_BLOCK_DEPTH = 32
+# Syntax nodes inside each other in one expression: a bracket, call or parenthesis costs one to
+# three (``[[[1]]]`` is nine), an operator in a chain about two; real expressions stay far below.
+MAX_EXPRESSION_DEPTH = 150
+
+
+class _TooDeep(Exception):
+    def __init__(self, problem: SyntaxProblem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
 
 @lru_cache(maxsize=1)
 def _parser() -> tree_sitter.Parser:
@@ -163,28 +179,41 @@ def parse_hcl(text: str) -> ParsedFile:
     tree = _parser().parse(data)
     reader = _HclReader(data)
     body_node = next((c for c in tree.root_node.named_children if c.type == "body"), None)
-    body = reader.body(body_node) if body_node is not None else Body()
     errors: list[SyntaxProblem] = []
     if tree.root_node.has_error:
         _collect_errors(tree.root_node, data, errors)
+    try:
+        body = reader.body(body_node) if body_node is not None else Body()
+    except _TooDeep as exc:
+        return ParsedFile(body=Body(), errors=sorted([*errors, exc.problem], key=_position))
     return ParsedFile(body=body, errors=errors)
 
 
-def _collect_errors(node: tree_sitter.Node, data: bytes, out: list[SyntaxProblem]) -> None:
-    if node.type == "ERROR" or node.is_missing:
-        snippet = data[node.start_byte : node.end_byte].decode("utf-8", "replace").strip()
-        snippet = " ".join(snippet.split())[:40]
-        if node.is_missing:
-            message = "incomplete expression or block"
-        elif snippet:
-            message = f"unexpected {snippet!r}"
-        else:
-            message = "unexpected input"
-        out.append(SyntaxProblem(node.start_point.row + 1, node.start_point.column + 1, message))
-        return
-    if node.has_error:
-        for child in node.children:
-            _collect_errors(child, data, out)
+def _position(problem: SyntaxProblem) -> tuple[int, int]:
+    return problem.line, problem.column
+
+
+def _collect_errors(root: tree_sitter.Node, data: bytes, out: list[SyntaxProblem]) -> None:
+    """ERROR and missing nodes in file order (iteratively: error trees may nest deeply)."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.type == "ERROR" or node.is_missing:
+            end = min(node.end_byte, node.start_byte + 400)
+            snippet = " ".join(data[node.start_byte : end].decode("utf-8", "replace").split())
+            quoted = quotable(snippet)  # never a piece of a pasted key
+            if node.is_missing:
+                message = "incomplete expression or block"
+            elif quoted is None:
+                message = "unexpected input [hidden: may be key material]"
+            elif quoted:
+                message = f"unexpected {quoted!r}"
+            else:
+                message = "unexpected input"
+            point = node.start_point
+            out.append(SyntaxProblem(point.row + 1, point.column + 1, message))
+        elif node.has_error:
+            stack.extend(reversed(node.children))
 
 
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
@@ -216,6 +245,12 @@ class _HclReader:
 
     def __init__(self, data: bytes) -> None:
         self.data = data
+        self.block_depth = 0
+        self.expression_depth = 0
+
+    def too_deep(self, node: tree_sitter.Node, message: str) -> _TooDeep:
+        point = node.start_point
+        return _TooDeep(SyntaxProblem(point.row + 1, point.column + 1, message))
 
     def text(self, node: tree_sitter.Node) -> str:
         return self.data[node.start_byte : node.end_byte].decode("utf-8", "replace")
@@ -225,6 +260,15 @@ class _HclReader:
         return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 3] + "..."
 
     def body(self, node: tree_sitter.Node) -> Body:
+        if self.block_depth >= MAX_BLOCK_DEPTH:
+            raise self.too_deep(node, f"blocks nested more than {MAX_BLOCK_DEPTH} levels deep")
+        self.block_depth += 1
+        try:
+            return self._body(node)
+        finally:
+            self.block_depth -= 1
+
+    def _body(self, node: tree_sitter.Node) -> Body:
         body = Body()
         for child in node.named_children:
             if (child.type == "attribute" and not child.has_error) or child.type == "attribute":
@@ -273,6 +317,16 @@ class _HclReader:
     # expressions
 
     def expr(self, node: tree_sitter.Node) -> Expr:
+        if self.expression_depth >= MAX_EXPRESSION_DEPTH:
+            message = f"expression nested more than {MAX_EXPRESSION_DEPTH} syntax levels deep"
+            raise self.too_deep(node, message)
+        self.expression_depth += 1
+        try:
+            return self._expr(node)
+        finally:
+            self.expression_depth -= 1
+
+    def _expr(self, node: tree_sitter.Node) -> Expr:
         line = node.start_point.row + 1
         kind = node.type
         if kind == "expression":

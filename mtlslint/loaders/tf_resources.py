@@ -60,7 +60,8 @@ class Mapped:
 
 def base_address(address: str) -> str:
     """``module.a["x"].aws_lb.b[0]`` → ``module.a.aws_lb.b`` (instance keys dropped)."""
-    return re.sub(r"\[[^\]]*\]", "", address)
+    # The key may not hold "[": linear on hostile text (a run of "[" would be rescanned from each).
+    return re.sub(r"\[[^\[\]]*\]", "", address)
 
 
 class _Context:

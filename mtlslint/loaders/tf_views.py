@@ -230,7 +230,7 @@ def normalise_references(references: Any, module_path: str) -> tuple[str, ...]:
 
     found: list[str] = []
     for reference in references if isinstance(references, list) else []:
-        parts = re.sub(r"\[[^\]]*\]", "", str(reference)).split(".")
+        parts = re.sub(r"\[[^\[\]]*\]", "", str(reference)).split(".")
         if len(parts) < 2 or parts[0] in _NOT_RESOURCES or "_" not in parts[0]:
             continue
         found.append(f"{module_path}{parts[0]}.{parts[1]}")
