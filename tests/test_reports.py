@@ -412,15 +412,15 @@ def test_text_colour_is_only_on_severities() -> None:
     assert set(coloured) <= {"critical", "high", "medium", "low", "info"}
 
 
-def test_text_groups_by_file_and_sorts_by_line() -> None:
+def test_text_groups_by_file_sorts_by_line_and_aligns_positions() -> None:
     report = make_report(findings=FINDINGS[:3], errors=[], summary={"files_scanned": 4})
 
     output = text_report.render(report)
 
     assert output == (
         "nginx/site.conf\n"
-        "  3:1  critical MTLS001  Something is wrong.  [slug-of-mtls001]\n"
-        "  3  medium   MTLS003  Something is wrong.  [slug-of-mtls003]\n"
+        "   3:1  critical MTLS001  Something is wrong.  [slug-of-mtls001]\n"
+        "     3  medium   MTLS003  Something is wrong.  [slug-of-mtls003]\n"
         "  20:5  high     MTLS002  Something is wrong.  [slug-of-mtls002]\n"
         "\n"
         "Found 3 findings (1 critical, 1 high, 1 medium) in 1 of 4 files; "
@@ -445,7 +445,8 @@ def test_text_lists_errors_and_truncates_snippets() -> None:
     lines = text_report.render(report).splitlines()
 
     snippet_line = lines[2]
-    assert snippet_line.startswith("      ssl_verify_client optional;")
+    # Under the severity column: two spaces, the position's width, two spaces.
+    assert snippet_line.startswith("     ssl_verify_client optional;")
     assert len(snippet_line.strip()) == 120 and snippet_line.endswith("…")
     assert lines[lines.index("Errors:") + 1].startswith("  broken\\x0a")
 

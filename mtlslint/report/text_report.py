@@ -59,10 +59,12 @@ def render(report: ScanReport, *, color: bool = False) -> str:
     """Findings grouped by file, tool errors, and a one-line summary."""
     lines: list[str] = _probe_lines(report.summary)
     findings = sort_findings(report.findings)
-    for file, group in groupby(findings, key=lambda f: f.location.file):
+    for file, grouped in groupby(findings, key=lambda f: f.location.file):
+        group = list(grouped)
+        width = max(len(_position(f)) for f in group)
         lines.append(sanitize(file))
         for finding in group:
-            lines.extend(_finding_lines(finding, color))
+            lines.extend(_finding_lines(finding, color, width))
         lines.append("")
     if report.errors:
         lines.append("Errors:")
@@ -75,11 +77,14 @@ def render(report: ScanReport, *, color: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _finding_lines(finding: Finding, color: bool) -> list[str]:
+def _position(finding: Finding) -> str:
     location = finding.location
-    position = (
-        f"{location.line}" if location.column is None else f"{location.line}:{location.column}"
-    )
+    return f"{location.line}" if location.column is None else f"{location.line}:{location.column}"
+
+
+def _finding_lines(finding: Finding, color: bool, width: int) -> list[str]:
+    """The finding's line, then its snippet; positions right-aligned within the file."""
+    position = _position(finding).rjust(width)
     padding = " " * max(0, 8 - len(finding.severity))
     severity = f"{COLORS[finding.severity]}{finding.severity}{RESET}" if color else finding.severity
     lines = [
@@ -90,7 +95,7 @@ def _finding_lines(finding: Finding, color: bool) -> list[str]:
         snippet = sanitize(finding.snippet.strip())
         if len(snippet) > SNIPPET_WIDTH:
             snippet = snippet[: SNIPPET_WIDTH - 1] + "…"
-        lines.append(f"      {snippet}")
+        lines.append(f"  {' ' * width}  {snippet}")
     return lines
 
 
