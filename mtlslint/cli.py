@@ -32,11 +32,25 @@ examples:
   mtlslint scan deploy/ -f sarif -o mtlslint.sarif
   mtlslint scan . --diff-base origin/main    only what this branch adds
   helm template chart | mtlslint scan - --stdin-filename rendered.yaml
+  mtlslint diff dev staging prod             mTLS drift between environments
   mtlslint explain MTLS101                   what a rule checks and how to fix it
   mtlslint probe api.internal:443 --ca ca.pem --cert client.pem --key client.key
 
 exit codes: 0 no finding at or above --fail-on, 1 findings at or above it,
             2 usage error or internal failure"""
+
+DIFF_EPILOG = """\
+an ENV is a name from `environments:` in .mtlslint.yaml (a folder, or
+{path: FOLDER, var_files: [FILE...]} for Terraform), else the first folder that
+exists of ENV, envs/ENV, environments/ENV, overlays/ENV, env/ENV.
+
+examples:
+  mtlslint diff dev staging prod             the later environment weaker: full severity
+  mtlslint diff                              every environment of the config, in its order
+  mtlslint diff staging prod -f sarif -o drift.sarif
+
+exit codes: 0 no difference at or above --fail-on, 1 differences at or above it,
+            2 usage error (an unknown environment lists the folders tried)"""
 
 
 class UsageError(Exception):
@@ -116,9 +130,14 @@ class _Progress:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
+    import gc
+
     from mtlslint.engine import RuleError
     from mtlslint.scan import ScanOptions, run_scan
 
+    # One scan, then the process ends: collecting cycles would only walk the whole model again
+    # and again while the report is built (docs/performance.md).
+    gc.disable()
     given: list[Path] = list(args.paths or [Path(".")])
     stdin: tuple[str, bytes] | None = None
     if any(str(p) == "-" for p in given):
@@ -141,7 +160,12 @@ def cmd_scan(args: argparse.Namespace) -> int:
         var_files=tuple(args.var_file or ()),
         stdin=stdin,
         debug=args.debug,
+        jobs=args.jobs,
+        use_cache=not args.no_cache,
+        cache_dir=args.cache_dir,
     )
+    if args.jobs is not None and args.jobs < 1:
+        _usage_error("--jobs must be at least 1")
     for path in options.var_files:
         if not path.is_file():
             _usage_error(f"--var-file {path}: no such file")
@@ -153,8 +177,10 @@ def cmd_scan(args: argparse.Namespace) -> int:
     finally:
         progress.done()
     if args.verbose:
-        for display, reason in outcome.discovery.skipped:
-            print(f"skipped {display}: {reason}", file=sys.stderr)
+        from mtlslint.reporting import verbose_lines
+
+        for line in verbose_lines(outcome.discovery):
+            print(line, file=sys.stderr)
     from mtlslint.reporting import build_report, exit_code
 
     if args.write_baseline is not None:
@@ -184,8 +210,10 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
     color = args.format == "text" and _color_wanted(args.output)
     _write(renderer(args.format)(report, color=color), args.output)
+    from mtlslint.reporting import error_line
+
     for error in outcome.errors:
-        print(f"mtlslint: {error['file']}: {error['message']}", file=sys.stderr)
+        print(error_line(error), file=sys.stderr)
     return exit_code(report)
 
 
@@ -216,6 +244,41 @@ def _narrow(
         extra["diff_base"] = diff_base
         extra["outside_diff"] = before - len(outcome.findings)
     return extra
+
+
+# --- diff ----------------------------------------------------------------------------------
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from mtlslint.diff import EnvironmentNotFound, run_diff
+
+    config = _load_config(args.config, [Path.cwd()])
+    progress = _Progress()
+    try:
+        report = run_diff(
+            args.environments,
+            config,
+            cwd=Path.cwd(),
+            fail_on=args.fail_on or config.fail_on,
+            progress=progress,
+        )
+    except EnvironmentNotFound as exc:
+        _usage_error(str(exc))
+    finally:
+        progress.done()
+    from mtlslint.report import renderer
+
+    if args.format in ("text", "json"):
+        from mtlslint.report import diff_json, diff_text
+
+        render = diff_text.render if args.format == "text" else diff_json.render
+        color = args.format == "text" and _color_wanted(args.output)
+        _write(render(report, color=color), args.output)
+    else:
+        _write(renderer(args.format)(report.scan_report()), args.output)
+    for error in report.errors:
+        print(f"mtlslint: {error['file']}: {error['message']}", file=sys.stderr)
+    return report.exit_code()
 
 
 # --- rules, explain, model, init ---------------------------------------------------------------
@@ -431,8 +494,46 @@ def build_parser() -> argparse.ArgumentParser:
         "--stdin-filename", metavar="NAME", help="name to judge standard input as (with '-')"
     )
     scan.add_argument("--probe", action="store_true", help="also probe probe.targets live")
+    scan.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        metavar="N",
+        help="worker processes for large trees (default: one per CPU; small trees use one)",
+    )
+    scan.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="neither read nor write the cache of results of unchanged files",
+    )
+    scan.add_argument(
+        "--cache-dir",
+        type=Path,
+        metavar="DIR",
+        help="cache folder (default: $MTLSLINT_CACHE_DIR, else $XDG_CACHE_HOME/mtlslint)",
+    )
     scan.add_argument("-v", "--verbose", action="store_true", help="list skipped files and why")
     scan.set_defaults(handler=cmd_scan)
+
+    diff = commands.add_parser(
+        "diff",
+        help="compare the mTLS posture of environments (dev, staging, prod)",
+        description=(
+            "Compare the mutual-TLS posture of environments, per endpoint: client verification,\n"
+            "revocation, protocols and ciphers, trusted CA, pinning, endpoints missing and\n"
+            "certificate policy. Each difference names the weaker environment."
+        ),
+        epilog=DIFF_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    diff.add_argument(
+        "environments",
+        nargs="*",
+        metavar="ENV",
+        help="environments in promotion order (default: all of `environments:` in the config)",
+    )
+    _add_report_options(diff)
+    diff.set_defaults(handler=cmd_diff)
 
     rules = commands.add_parser("rules", help="list every rule", description="List every rule.")
     rules.add_argument("-f", "--format", choices=("text", "json"), default="text")

@@ -535,7 +535,6 @@ def test_verbose_stderr_names_the_latin1_fallback(sneaky_run: Run) -> None:
     assert "note latin1.conf: not valid UTF-8; read as latin-1" in sneaky_run.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="result_cache.unit_key encodes paths strictly (see report)")
 def test_the_result_cache_takes_undecodable_file_names(tmp_path: Path) -> None:
     """With the cache on (the default), a file name that is not UTF-8 is still just a name."""
     folder = tmp_path / "tree"
