@@ -91,6 +91,56 @@ def _serial() -> int:
     return x509.random_serial_number()
 
 
+def _builder(
+    key: CertificateIssuerPrivateKeyTypes,
+    common_name: str,
+    issuer: Credential | None,
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    ca: bool,
+) -> x509.CertificateBuilder:
+    """What CA and leaf certificates share: names, key, validity, constraints, key usage, AKI."""
+    subject = _name(common_name)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer.certificate.subject if issuer else subject)
+        .public_key(key.public_key())
+        .serial_number(_serial())
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=not ca and isinstance(key, rsa.RSAPrivateKey),
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=ca,
+                crl_sign=ca,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+    )
+    if issuer is not None:
+        builder = builder.add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()),
+            critical=False,
+        )
+    return builder
+
+
+def _chain_of(issuer: Credential | None) -> tuple[x509.Certificate, ...]:
+    """The certificates a server needs to build the path above ``issuer``'s certificates."""
+    if issuer is not None and _is_intermediate(issuer):
+        return (issuer.certificate, *issuer.chain)
+    return ()
+
+
 def new_ca(
     common_name: str,
     *,
@@ -103,41 +153,11 @@ def new_ca(
     start = not_before or now() - _SKEW
     end = not_after or start + dt.timedelta(days=30)
     key = key or new_key()
-    subject = _name(common_name)
-    signer_key = issuer.key if issuer else key
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer.certificate.subject if issuer else subject)
-        .public_key(key.public_key())
-        .serial_number(_serial())
-        .not_valid_before(start)
-        .not_valid_after(end)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+    builder = _builder(key, common_name, issuer, start, end, ca=True).add_extension(
+        x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False
     )
-    if issuer is not None:
-        builder = builder.add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()),
-            critical=False,
-        )
-    certificate = builder.sign(signer_key, hashes.SHA256())
-    chain = (issuer.certificate, *issuer.chain) if issuer and _is_intermediate(issuer) else ()
-    return Credential(certificate, key, chain)
+    certificate = builder.sign(issuer.key if issuer else key, hashes.SHA256())
+    return Credential(certificate, key, _chain_of(issuer))
 
 
 def _is_intermediate(credential: Credential) -> bool:
@@ -164,48 +184,15 @@ def issue(
     start = not_before or now() - _SKEW
     end = not_after or start + _LIFETIME + _SKEW
     key = key or new_key()
-    subject = _name(common_name)
-    signer_key = issuer.key if issuer else key
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer.certificate.subject if issuer else subject)
-        .public_key(key.public_key())
-        .serial_number(_serial())
-        .not_valid_before(start)
-        .not_valid_after(end)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=isinstance(key, rsa.RSAPrivateKey),
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-    )
+    builder = _builder(key, common_name, issuer, start, end, ca=False)
     if eku is not None:
         builder = builder.add_extension(x509.ExtendedKeyUsage(list(eku)), critical=False)
     names: list[x509.GeneralName] = [x509.DNSName(n) for n in dns_names]
     names += [x509.IPAddress(ipaddress.ip_address(a)) for a in ip_addresses]
     if names:
         builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
-    if issuer is not None:
-        builder = builder.add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()),
-            critical=False,
-        )
-    certificate = builder.sign(signer_key, hashes.SHA256())
-    chain: tuple[x509.Certificate, ...] = ()
-    if issuer is not None and _is_intermediate(issuer):
-        chain = (issuer.certificate, *issuer.chain)
-    return Credential(certificate, key, chain)
+    certificate = builder.sign(issuer.key if issuer else key, hashes.SHA256())
+    return Credential(certificate, key, _chain_of(issuer))
 
 
 def crl(
