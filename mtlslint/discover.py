@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import os
 import re
+import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -186,6 +187,33 @@ def _looks_like_nginx(text: str) -> bool:
     return bool(_NGINX_BLOCK.search(text) or _NGINX_DIRECTIVE.search(text))
 
 
+def _entry_name(entry: os.DirEntry[str]) -> str:
+    return entry.name
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    """As ``os.walk`` tells folders: following symlinks, an error meaning no."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def _is_symlink(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_symlink()
+    except OSError:
+        return False
+
+
+def _join(folder: str, name: str) -> str:
+    """``name`` inside ``folder``, a POSIX path as :func:`display_path` gives ("." for the
+    working directory itself)."""
+    if folder in ("", "."):
+        return name
+    return folder + name if folder.endswith("/") else f"{folder}/{name}"
+
+
 class Walker:
     """Walks the given paths under the symlink and exclusion policy."""
 
@@ -202,7 +230,7 @@ class Walker:
         self.max_file_size = max_file_size
         self.follow_outside = follow_outside
         self.result = Discovery()
-        self._seen: set[Path] = set()
+        self._seen: set[str] = set()  # resolved paths
 
     def add_path(self, given: Path) -> None:
         path = given if given.is_absolute() else self.cwd / given
@@ -221,29 +249,55 @@ class Walker:
         self._consider(path, path.parent, data, explicit=True)
 
     def _walk(self, top: Path, root: Path) -> None:
+        """Walk ``top`` like ``os.walk`` (top-down, folders sorted, unreadable folders left out),
+        but on ``os.scandir`` entries: their cached type and one ``stat`` per plain file spare
+        the ``Path.resolve()`` and repeated ``stat``/``lstat`` calls of the per-path checks."""
         visited_dirs: set[tuple[int, int]] = set()
-        for folder, dirnames, filenames in os.walk(top, followlinks=self.follow_outside):
-            here = Path(folder)
-            stat = here.stat()
-            if (stat.st_dev, stat.st_ino) in visited_dirs:
-                dirnames[:] = []
+        # (folder, its resolved path); a folder reached without a symlink resolves to its
+        # parent's resolved path plus its name.
+        stack: list[tuple[Path, str]] = [(top, os.path.realpath(top))]
+        while stack:
+            here, resolved = stack.pop()
+            try:
+                with os.scandir(here) as listing:
+                    entries = sorted(listing, key=_entry_name)
+            except OSError:
+                continue
+            info = here.stat()
+            if (info.st_dev, info.st_ino) in visited_dirs:
                 self.result.skipped.append((display_path(here, self.cwd), "symlink loop"))
                 continue
-            visited_dirs.add((stat.st_dev, stat.st_ino))
-            keep = []
-            for d in sorted(dirnames):
-                rel = self._relative(here / d, root)
-                if d in SKIPPED_DIRS or path_matches(rel, self.exclude):
+            visited_dirs.add((info.st_dev, info.st_ino))
+            folder_display = display_path(here, self.cwd)
+            folder_relative = self._relative(here, root) if self.exclude else ""
+            subfolders: list[tuple[Path, str]] = []
+            for entry in entries:
+                if not _is_dir(entry):
                     continue
-                if (here / d).is_symlink() and not self.follow_outside:
-                    self.result.skipped.append(
-                        (display_path(here / d, self.cwd), "symlink not followed")
-                    )
+                name = entry.name
+                rel = _join(folder_relative, name)
+                if name in SKIPPED_DIRS or path_matches(rel, self.exclude):
                     continue
-                keep.append(d)
-            dirnames[:] = keep
-            for name in sorted(filenames):
-                self._add_file(here / name, root=root, explicit=False)
+                if _is_symlink(entry):
+                    if not self.follow_outside:
+                        self.result.skipped.append(
+                            (_join(folder_display, name), "symlink not followed")
+                        )
+                        continue
+                    subfolders.append((here / name, os.path.realpath(entry.path)))
+                else:
+                    subfolders.append((here / name, os.path.join(resolved, name)))
+            for entry in entries:
+                if _is_dir(entry):
+                    continue
+                name = entry.name
+                if _is_symlink(entry):
+                    self._add_file(here / name, root=root, explicit=False)
+                elif not path_matches(_join(folder_relative, name), self.exclude):
+                    path = here / name
+                    display = _join(folder_display, name)
+                    self._add_entry(entry, path, display, root, os.path.join(resolved, name))
+            stack.extend(reversed(subfolders))
 
     def _relative(self, path: Path, root: Path) -> str:
         try:
@@ -269,7 +323,7 @@ class Walker:
                 reason = "symlink not followed" if inside else "symlink points outside the tree"
                 self.result.skipped.append((display, reason))
                 return
-        resolved = path.resolve()
+        resolved = str(path.resolve())
         if resolved in self._seen:
             return
         self._seen.add(resolved)
@@ -281,6 +335,26 @@ class Walker:
         if not path.is_file():
             self.result.skipped.append((display, "not a regular file"))
             return
+        self._read(path, display, root, size, explicit=explicit)
+
+    def _add_entry(
+        self, entry: os.DirEntry[str], path: Path, display: str, root: Path, resolved: str
+    ) -> None:
+        """A file the walk met that is no symlink: :meth:`_add_file` on the entry's own data."""
+        if resolved in self._seen:
+            return
+        self._seen.add(resolved)
+        try:
+            info = entry.stat()
+        except OSError as exc:
+            self.result.skipped.append((display, f"cannot read: {exc.strerror}"))
+            return
+        if not stat.S_ISREG(info.st_mode):
+            self.result.skipped.append((display, "not a regular file"))
+            return
+        self._read(path, display, root, info.st_size, explicit=False)
+
+    def _read(self, path: Path, display: str, root: Path, size: int, *, explicit: bool) -> None:
         if size > self.max_file_size:
             self.result.problems.append(
                 Problem(
@@ -292,14 +366,17 @@ class Walker:
             )
             return
         try:
-            data = path.read_bytes()
+            with open(path, "rb") as handle:
+                data = handle.read()
         except OSError as exc:
             self.result.skipped.append((display, f"cannot read: {exc.strerror}"))
             return
-        self._consider(path, root, data, explicit=explicit)
+        self._consider(path, root, data, explicit=explicit, display=display)
 
-    def _consider(self, path: Path, root: Path, data: bytes, *, explicit: bool) -> None:
-        display = display_path(path, self.cwd)
+    def _consider(
+        self, path: Path, root: Path, data: bytes, *, explicit: bool, display: str | None = None
+    ) -> None:
+        display = display if display is not None else display_path(path, self.cwd)
         if not data.strip():
             self.result.skipped.append((display, "empty"))
             return
@@ -319,7 +396,9 @@ class Walker:
         if fmt is None:
             self.result.skipped.append((display, "not a supported format"))
             return
-        self.result.sources.append(Source(path, display, root, data, text, fmt, notes))
+        # Only certificate files may need their bytes (DER); the others keep their text alone.
+        kept = data if fmt == "certificate" else b""
+        self.result.sources.append(Source(path, display, root, kept, text, fmt, notes))
 
 
 def discover(

@@ -101,7 +101,7 @@ class WorkUnit:
 
     @property
     def size(self) -> int:
-        return sum(len(s.data) for s in self.sources)
+        return sum(len(s.data) or len(s.text) for s in self.sources)
 
     @property
     def cost(self) -> float:

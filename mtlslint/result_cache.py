@@ -8,7 +8,8 @@ together. Its entry is keyed by a SHA-256 over
   contents);
 - for every source of the unit, and every source the loader may consult besides them (Istio reads
   Secrets from the whole tree): its path, display path, scan root, format, reading notes and a
-  BLAKE2 digest of its bytes;
+  BLAKE2 digest of its bytes (of its decoded text when discovery kept no bytes: all that loader
+  reads);
 - the modification times of the folders the unit watches (those of nginx files, so that a file
   that appears where an ``include`` glob looks is noticed).
 
@@ -207,6 +208,12 @@ def content_digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+def _content(source: Source) -> bytes:
+    """What a loader reads of ``source``: its bytes when kept, else its text (discovery keeps
+    bytes only for certificates; the other loaders see nothing but the text)."""
+    return source.data or source.text.encode("utf-8", "surrogatepass")
+
+
 def settings_fingerprint(context: LoadContext) -> str:
     """What of the load settings can change a loader's result (never ``now``)."""
     var_files = []
@@ -240,7 +247,7 @@ def unit_key(
             digest.update(
                 _bytes(
                     f"{tag}\0{source.path}\0{source.display}\0{source.root}\0{source.format}\0"
-                    f"{'|'.join(source.notes)}\0{content_digest(source.data)}\0"
+                    f"{'|'.join(source.notes)}\0{content_digest(_content(source))}\0"
                 )
             )
     for folder in folders:

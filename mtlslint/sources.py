@@ -23,6 +23,8 @@ class Source:
     ``display`` is the path reports show (relative to the working directory, POSIX);
     ``root`` is the scanned folder it was found under (or its own folder for a single file),
     the boundary includes and references may not leave unless the user allows it.
+    ``data`` holds the file's bytes where a loader may need them (certificates: DER); discovery
+    leaves it empty for the other formats, whose loaders read ``text`` only.
     """
 
     path: Path

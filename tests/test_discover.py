@@ -115,3 +115,23 @@ def test_excludes_use_gitignore_style_globs(tmp_path: Path) -> None:
 )
 def test_path_matches(path: str, pattern: str, expected: bool) -> None:
     assert path_matches(path, [pattern]) is expected
+
+
+def test_bytes_are_kept_for_certificates_only(tmp_path: Path) -> None:
+    (tmp_path / "site.conf").write_text(NGINX)
+    (tmp_path / "ca.der").write_bytes(b"\x30\x82\x00\x00" + bytes(16))
+    result = discover([tmp_path], cwd=tmp_path, max_file_size=10_000_000)
+    by_name = {s.display: s for s in result.sources}
+    assert by_name["site.conf"].data == b"" and by_name["site.conf"].text == NGINX
+    assert by_name["ca.der"].data.startswith(b"\x30\x82")
+
+
+def test_walk_and_explicit_file_are_one_source(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "site.conf").write_text(NGINX)
+    result = discover(
+        [tmp_path, tmp_path / "a" / "site.conf", Path("a/../a/site.conf")],
+        cwd=tmp_path,
+        max_file_size=10_000_000,
+    )
+    assert [s.display for s in result.sources] == ["a/site.conf"]

@@ -189,3 +189,15 @@ def test_long_lists_in_messages_are_shortened() -> None:
     many = tuple(f"SUITE-{i}" for i in range(12))
     message = render_message("{protocols}", endpoint(protocols=many), SETTINGS)
     assert message == "SUITE-0, SUITE-1, SUITE-2, SUITE-3, SUITE-4 and 7 more"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "one", "a\nb\n", "a\n\nb", "a\r\nb\rc", "x\x0by\x0cz\x1cw\x85v\u2028u\u2029t", "\n\n"],
+)
+def test_line_reader_gives_the_lines_splitlines_gives(text: str) -> None:
+    lines = text.splitlines()
+    reader = LineReader({"f": text})
+    for number in range(len(lines) + 3):
+        expected = lines[number - 1] if 1 <= number <= len(lines) else ""
+        assert reader(Location(file="f", line=number)) == expected
