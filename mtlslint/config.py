@@ -82,13 +82,13 @@ def load_config(path: Path | None) -> Config:
         # Read as scanned files are (mtlslint.yamlpos): the configuration comes with the pull
         # request, so an alias bomb in it must end as an error, not as a validation that walks
         # 10**9 nodes.
-        from mtlslint.yamlpos import DocumentError, load_documents
+        from mtlslint.yamlpos import DocumentError, load_documents, plain
 
         try:
             documents = load_documents(text)
         except DocumentError as exc:
             raise ConfigError(f"{path}: not valid YAML (line {exc.line}): {exc.message}") from None
-        data = documents[0].value if documents else None
+        data = plain(documents[0].value) if documents else None
     if data is None:
         data = {}
     if not isinstance(data, dict):

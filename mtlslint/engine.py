@@ -136,7 +136,7 @@ def _load_rule_file(path: Path, *, validate: bool) -> Rule:
 def _read_rule_data(path: Path, validate: bool) -> dict[str, Any]:
     # Read as scanned files are (mtlslint.yamlpos, bounded): a rules folder named by the
     # configuration may come with the pull request being checked.
-    from mtlslint.yamlpos import DocumentError, load_documents
+    from mtlslint.yamlpos import DocumentError, load_documents, plain
 
     try:
         documents = load_documents(path.read_text(encoding="utf-8"))
@@ -144,7 +144,7 @@ def _read_rule_data(path: Path, validate: bool) -> dict[str, Any]:
         raise RuleError(f"{path}: cannot read rule file: {exc}") from None
     except DocumentError as exc:
         raise RuleError(f"{path}: not valid YAML (line {exc.line}): {exc.message}") from None
-    data = documents[0].value if documents else None
+    data = plain(documents[0].value) if documents else None
     if not isinstance(data, dict):
         raise RuleError(f"{path}: a rule file holds one mapping (id, slug, title, …)")
     if validate:

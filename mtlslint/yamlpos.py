@@ -85,6 +85,19 @@ class Document:
     line: int  # first line of the document's content
 
 
+def plain(value: Any) -> Any:
+    """``value`` with positions dropped: PosMap/PosList become plain dicts and lists.
+
+    For data that leaves the loaders (rule files, configuration), where other code may copy,
+    dump or compare it and has no use for line numbers.
+    """
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    return value
+
+
 def line_of(container: Any, key: str | int, default: int = 1) -> int:
     """Line of ``container[key]`` when the container carries positions, else ``default``."""
     if isinstance(container, PosMap) and isinstance(key, str):

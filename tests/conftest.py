@@ -3,8 +3,20 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 
 import pytest
+
+# Every run starts with an empty cache of its own, as on a fresh machine: results must never
+# depend on what an earlier run (or another checkout) left in the user's cache folder.
+# Subprocesses of the tests (the real CLI) inherit it.
+_CACHE = tempfile.mkdtemp(prefix="mtlslint-test-cache-")
+os.environ["MTLSLINT_CACHE_DIR"] = _CACHE
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    shutil.rmtree(_CACHE, ignore_errors=True)
 
 
 def skip_or_fail(reason: str) -> None:

@@ -201,3 +201,14 @@ def test_line_reader_gives_the_lines_splitlines_gives(text: str) -> None:
     for number in range(len(lines) + 3):
         expected = lines[number - 1] if 1 <= number <= len(lines) else ""
         assert reader(Location(file="f", line=number)) == expected
+
+
+def test_rules_read_from_yaml_are_plain_data(tmp_path: Path) -> None:
+    """Rules read fresh (no cache) carry plain dicts and lists, as cached ones do."""
+    import yaml
+
+    (tmp_path / "custom.yaml").write_text(RULE)
+    (rule,) = [r for r in load_rules([tmp_path]) if r.id == "CUSTOM100"]
+    assert type(rule.where) is dict
+    assert type(rule.remediation) is dict
+    yaml.safe_dump(dict(rule.where))  # dumpable, as the example runner needs
