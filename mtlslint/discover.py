@@ -11,7 +11,7 @@ import codecs
 import os
 import re
 import stat
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -38,6 +38,8 @@ SKIPPED_DIRS = frozenset(
 CERT_SUFFIXES = frozenset({".pem", ".crt", ".cer", ".key", ".der", ".ca-bundle", ".csr", ".p8"})
 NGINX_SUFFIXES = frozenset({".conf", ".nginx", ".nginxconf", ".vhost"})
 NGINX_DIRS = frozenset({"nginx", "conf.d", "sites-available", "sites-enabled", "snippets"})
+# A progress line (terminal only) every this many files found.
+PROGRESS_EVERY = 250
 
 # Line starts are matched with ``^[ \t]*``, never ``^\s*``: ``\s`` crosses lines, which makes a
 # search over a file of blank lines quadratic (minutes for a few megabytes).
@@ -224,11 +226,13 @@ class Walker:
         exclude: Sequence[str] = (),
         max_file_size: int,
         follow_outside: bool = False,
+        progress: Callable[[str], None] | None = None,
     ) -> None:
         self.cwd = cwd
         self.exclude = exclude
         self.max_file_size = max_file_size
         self.follow_outside = follow_outside
+        self.progress = progress
         self.result = Discovery()
         self._seen: set[str] = set()  # resolved paths
 
@@ -399,6 +403,8 @@ class Walker:
         # Only certificate files may need their bytes (DER); the others keep their text alone.
         kept = data if fmt == "certificate" else b""
         self.result.sources.append(Source(path, display, root, kept, text, fmt, notes))
+        if self.progress and len(self.result.sources) % PROGRESS_EVERY == 0:
+            self.progress(f"reading files: {len(self.result.sources)} found")
 
 
 def discover(
@@ -409,9 +415,14 @@ def discover(
     max_file_size: int,
     follow_outside: bool = False,
     stdin: tuple[str, bytes] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Discovery:
     walker = Walker(
-        cwd=cwd, exclude=exclude, max_file_size=max_file_size, follow_outside=follow_outside
+        cwd=cwd,
+        exclude=exclude,
+        max_file_size=max_file_size,
+        follow_outside=follow_outside,
+        progress=progress,
     )
     for path in paths:
         walker.add_path(path)

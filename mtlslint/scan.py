@@ -248,9 +248,10 @@ def run_scan(
         max_file_size=config.max_file_size,
         follow_outside=config.follow_outside,
         stdin=options.stdin,
+        progress=progress,
     )
     if progress:
-        progress(f"read {len(discovery.sources)} files")
+        progress(f"read {len(discovery.sources)} files; loading")
     context = LoadContext(
         now=options.now,
         follow_outside=config.follow_outside,
