@@ -269,6 +269,9 @@ def run_scan(
             cache=cache,
             progress=progress,
         )
+        if progress:
+            counts = f"{len(loaded.endpoints)} endpoints, {len(loaded.certificates)} certificates"
+            progress(f"checking {counts}")
         link_certificates(loaded, discovery.sources)
         settings = engine_settings(config)
         line_text = engine.LineReader({s.display: s.text for s in discovery.sources})
