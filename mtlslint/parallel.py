@@ -276,7 +276,6 @@ def _ancestor_folders(folder: str, root: str) -> list[str]:
     return found
 
 
-_GLOB = frozenset("*?[")
 _BEFORE_DIRECTIVE = frozenset(" \t\r\n\f\v;{}")
 
 
@@ -289,29 +288,19 @@ def _included(
     """Scanned files an include may name, matched in memory; None when only the disk can tell
     (nothing matched, or a glob in a folder name)."""
     import fnmatch
-    from pathlib import PurePosixPath
 
-    has_glob = bool(_GLOB & set(pattern))
-    candidates: list[str] = []
-    pure = PurePosixPath(pattern)
-    if pure.is_absolute():
-        parts = pure.parts[1:]
-        for start in range(1, len(parts)):
-            suffix = parts[start:]
-            if len(suffix) > 1 or not has_glob:
-                candidates.extend(f"{base}/{'/'.join(suffix)}" for base in bases)
-        candidates.append(pattern)
-    else:
-        candidates.extend(f"{base}/{pattern}" for base in bases)
+    from mtlslint.loaders.nginx_includes import GLOB_CHARACTERS, has_glob, include_candidates
+
+    globbed = has_glob(pattern)
     found: set[int] = set()
-    for candidate in candidates:
-        full = os.path.normpath(candidate)
-        if not has_glob:
+    for base, relative in include_candidates(pattern, bases):
+        full = os.path.normpath(relative if base is None else f"{base}/{relative}")
+        if not globbed:
             if full in index:
                 found.add(index[full])
             continue
         folder, name = os.path.split(full)
-        if _GLOB & set(folder):
+        if GLOB_CHARACTERS & set(folder):
             return None
         entries = by_folder.get(folder, ())
         found.update(i for entry, i in entries if fnmatch.fnmatchcase(entry, name))

@@ -29,6 +29,7 @@ from pathlib import Path, PurePosixPath
 
 from mtlslint.discover import decode
 from mtlslint.loaders.nginx_endpoints import Describer, Layout
+from mtlslint.loaders.nginx_includes import has_glob, include_candidates
 from mtlslint.loaders.nginx_parse import MAX_NESTING_DEPTH, Directive, ParsedFile, parse, walk
 from mtlslint.loaders.nginx_scope import PLACEHOLDER
 from mtlslint.model import Location
@@ -39,7 +40,6 @@ MAX_INCLUDE_DEPTH = 32
 # of includes, each opened inside a block, could still nest without limit.
 MAX_TREE_DEPTH = MAX_NESTING_DEPTH + MAX_INCLUDE_DEPTH
 MAX_INCLUDED_FILE_SIZE = 10 * 1024 * 1024
-_GLOB_CHARACTERS = frozenset("*?[")
 _MAIN_ONLY = frozenset(
     {"events", "http", "stream", "mail", "worker_processes", "daemon", "pid", "load_module",
      "worker_rlimit_nofile", "master_process", "user", "env", "thread_pool", "pcre_jit"}
@@ -171,25 +171,14 @@ def _match_include(
     With ``within``, places outside that folder are not looked at at all (not even listed or
     tested for existence): a scan must not learn anything about the machine outside its tree.
     """
-    has_glob = bool(_GLOB_CHARACTERS & set(pattern))
-    candidates: list[tuple[Path | None, str]] = []
-    pure = PurePosixPath(pattern)
-    if pure.is_absolute():
-        parts = pure.parts[1:]
-        for start in range(1, len(parts)):
-            suffix = parts[start:]
-            if len(suffix) > 1 or not has_glob:
-                candidates.extend((base, "/".join(suffix)) for base in bases)
-        candidates.append((None, pattern))
-    else:
-        candidates.extend((base, pattern) for base in bases)
+    globbed = has_glob(pattern)
     tried: list[str] = []
-    for base, relative in dict.fromkeys(candidates):
+    for base, relative in dict.fromkeys(include_candidates(pattern, bases)):
         full = relative if base is None else f"{base}/{relative}"
         if within is not None and not _lies_within(full, within):
             continue
         tried.append(full)
-        if has_glob:
+        if globbed:
             prefix = "" if base is None else glob.escape(str(base)) + "/"
             found = [Path(f) for f in sorted(glob.glob(prefix + relative))]
         else:
@@ -270,7 +259,7 @@ class _Expander:
                     f'include "{pattern}" points outside the scanned folder; not followed '
                     "(set follow_outside to allow it)",
                 )
-            elif not _GLOB_CHARACTERS & set(pattern):
+            elif not has_glob(pattern):
                 # Shown like report paths: relative, never the machine's own folders.
                 places = [
                     self.files.display(Path(os.path.normpath(t)), path, display) for t in tried
