@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,7 @@ from mtlslint import __version__
 from mtlslint.discover import Discovery
 from mtlslint.engine import Rule
 from mtlslint.explain import markdown, rule_uri
-from mtlslint.model import SEVERITIES, Severity, severity_rank
+from mtlslint.model import Severity, severity_rank
 from mtlslint.report import RuleInfo, ScanReport
 from mtlslint.report.text_report import sanitize
 from mtlslint.scan import ScanOutcome
@@ -33,14 +32,14 @@ def rule_info(rule: Rule) -> RuleInfo:
 def build_report(
     outcome: ScanOutcome, *, fail_on: Severity, extra_summary: Mapping[str, Any] | None = None
 ) -> ScanReport:
-    by_severity = Counter(f.severity for f in outcome.findings)
+    # Counts by severity are the reporters' (report._common.severity_counts), from the findings
+    # they render, so they stay right when findings are added later (scan --probe).
     summary = {
         "files_scanned": outcome.files_scanned,
         "files_skipped": len(outcome.discovery.skipped),
         "endpoints": len(outcome.endpoints),
         "certificates": len(outcome.certificates),
         "suppressed": outcome.suppressed,
-        "by_severity": {s: by_severity.get(s, 0) for s in SEVERITIES},
         **(extra_summary or {}),
     }
     return ScanReport(

@@ -15,7 +15,7 @@ from typing import Any
 
 from mtlslint import __version__
 from mtlslint.engine import Rule, fingerprint, rule_index
-from mtlslint.model import SEVERITIES, Finding, Location, Severity
+from mtlslint.model import Finding, Location, Severity
 from mtlslint.probe.checks import CASES_BY_CHECK, CheckResult, TargetReport
 from mtlslint.probe.classify import Outcome
 from mtlslint.report import ScanReport
@@ -154,9 +154,7 @@ def build_report(
     from mtlslint.reporting import rule_info
 
     findings = findings_for(reports, severity_overrides=severity_overrides)
-    by_severity = Counter(f.severity for f in findings)
     summary = summary_for(reports)
-    summary["by_severity"] = {s: by_severity.get(s, 0) for s in SEVERITIES}
     return ScanReport(
         tool_version=__version__,
         findings=findings,
