@@ -8,6 +8,7 @@ that is no Kubernetes/Istio/Envoy object, a JSON file that is none of ours is sk
 from __future__ import annotations
 
 import codecs
+import hashlib
 import os
 import re
 import stat
@@ -67,6 +68,22 @@ class Discovery:
     sources: list[Source] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (display path, reason)
     problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class FileRead:
+    """A file the walk read, not yet classified (:meth:`Walker.finish` does that)."""
+
+    path: Path
+    display: str
+    root: Path
+    data: bytes
+    explicit: bool
+
+
+# What classifying a file gave: ("source", format, notes) or ("skipped", reason, ()). A scan
+# answered from the tree cache replays these instead of detecting formats again.
+Classification = tuple[str, str, tuple[str, ...]]
 
 
 def display_path(path: Path, cwd: Path) -> str:
@@ -234,6 +251,8 @@ class Walker:
         self.follow_outside = follow_outside
         self.progress = progress
         self.result = Discovery()
+        self.reads: list[FileRead] = []
+        self.classified: list[Classification] = []
         self._seen: set[str] = set()  # resolved paths
 
     def add_path(self, given: Path) -> None:
@@ -250,7 +269,37 @@ class Walker:
     def add_text(self, name: str, data: bytes) -> None:
         """A file read from standard input, judged as if it were named ``name``."""
         path = self.cwd / name
-        self._consider(path, path.parent, data, explicit=True)
+        self.reads.append(FileRead(path, display_path(path, self.cwd), path.parent, data, True))
+
+    def fingerprint(self) -> str:
+        """A digest of everything the walk met: each file read (paths, root, a digest of its
+        bytes) and what it skipped before reading. Equal fingerprints, equal discoveries."""
+        digest = hashlib.sha256()
+        for read in self.reads:
+            content = hashlib.blake2b(read.data, digest_size=16).hexdigest()
+            line = f"{read.path}\0{read.display}\0{read.root}\0{read.explicit:d}\0{content}\n"
+            digest.update(line.encode("utf-8", "surrogatepass"))
+        digest.update(repr((self.result.skipped, self.result.problems)).encode("utf-8", "replace"))
+        return digest.hexdigest()
+
+    def finish(self, known: Sequence[Classification] | None = None) -> Discovery:
+        """Classify every file read, in the order read: the :class:`Discovery`.
+
+        ``known`` gives each file's classification from an earlier scan of the same tree (same
+        :meth:`fingerprint`), which spares the format detection. What each file was classified
+        as is left in :attr:`classified`.
+        """
+        if known is not None and len(known) != len(self.reads):
+            known = None
+        for i, read in enumerate(self.reads):
+            if known is not None:
+                found, text = known[i], None
+            else:
+                found, text = self._classify(read)
+            self._add_classified(read, found, text)
+            self.classified.append(found)
+        self.reads = []
+        return self.result
 
     def _walk(self, top: Path, root: Path) -> None:
         """Walk ``top`` like ``os.walk`` (top-down, folders sorted, unreadable folders left out),
@@ -375,36 +424,40 @@ class Walker:
         except OSError as exc:
             self.result.skipped.append((display, f"cannot read: {exc.strerror}"))
             return
-        self._consider(path, root, data, explicit=explicit, display=display)
+        self.reads.append(FileRead(path, display, root, data, explicit))
+        if self.progress and len(self.reads) % PROGRESS_EVERY == 0:
+            self.progress(f"reading files: {len(self.reads)} read")
 
-    def _consider(
-        self, path: Path, root: Path, data: bytes, *, explicit: bool, display: str | None = None
-    ) -> None:
-        display = display if display is not None else display_path(path, self.cwd)
+    def _classify(self, read: FileRead) -> tuple[Classification, str]:
+        """Which format ``read`` is, or why it is skipped; and its text, when decoded."""
+        data, suffix = read.data, read.path.suffix.lower()
         if not data.strip():
-            self.result.skipped.append((display, "empty"))
-            return
+            return ("skipped", "empty", ()), ""
         if looks_binary(data) and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            if path.suffix.lower() in {".der", ".cer", ".crt"} and data[:1] == b"\x30":
-                self.result.sources.append(
-                    Source(path, display, root, data, "", "certificate", ("DER",))
-                )
-            else:
-                self.result.skipped.append((display, "binary"))
-            return
+            if suffix in {".der", ".cer", ".crt"} and data[:1] == b"\x30":
+                return ("source", "certificate", ("DER",)), ""
+            return ("skipped", "binary", ()), ""
         text, notes = decode(data)
-        if path.suffix.lower() in {".yaml", ".yml"} and _only_yaml_markers(text):
-            self.result.skipped.append((display, "empty (no YAML document)"))
-            return
-        fmt = detect_format(path, text, data)
+        if suffix in {".yaml", ".yml"} and _only_yaml_markers(text):
+            return ("skipped", "empty (no YAML document)", ()), text
+        fmt = detect_format(read.path, text, data)
         if fmt is None:
-            self.result.skipped.append((display, "not a supported format"))
+            return ("skipped", "not a supported format", ()), text
+        return ("source", fmt, notes), text
+
+    def _add_classified(self, read: FileRead, found: Classification, text: str | None) -> None:
+        kind, detail, notes = found
+        if kind == "skipped":
+            self.result.skipped.append((read.display, detail))
             return
+        fmt: FormatName = detail  # type: ignore[assignment]
+        if text is None:
+            text = "" if "DER" in notes else decode(read.data)[0]
         # Only certificate files may need their bytes (DER); the others keep their text alone.
-        kept = data if fmt == "certificate" else b""
-        self.result.sources.append(Source(path, display, root, kept, text, fmt, notes))
-        if self.progress and len(self.result.sources) % PROGRESS_EVERY == 0:
-            self.progress(f"reading files: {len(self.result.sources)} found")
+        kept = read.data if fmt == "certificate" else b""
+        self.result.sources.append(
+            Source(read.path, read.display, read.root, kept, text, fmt, notes)
+        )
 
 
 def discover(
@@ -428,4 +481,4 @@ def discover(
         walker.add_path(path)
     if stdin is not None:
         walker.add_text(*stdin)
-    return walker.result
+    return walker.finish()
