@@ -273,6 +273,11 @@ def file_stamp(path: Path) -> list[Any] | None:
     return [str(path), info.st_size, info.st_mtime_ns]
 
 
+def stamps_unchanged(stamps: Iterable[Sequence[Any]]) -> bool:
+    """Whether every ``[path, size, mtime_ns]`` of :func:`file_stamp` still holds."""
+    return all(file_stamp(Path(stamp[0])) == list(stamp) for stamp in stamps)
+
+
 # --- the store ---------------------------------------------------------------------------------
 
 
@@ -296,17 +301,10 @@ class ResultCache:
         """The cached result for ``key``, or None (missing, corrupt, or a dependency changed)."""
         if self.root is None:
             return None
-        path = self._path(key)
         try:
-            with open(path, encoding="utf-8") as handle:
-                entry = json.load(handle)
-                if time.time() - os.fstat(handle.fileno()).st_mtime > 86400:
-                    os.utime(path)  # in use: pruning goes by modification time
-            if entry.get("schema") != SCHEMA or entry.get("key") != key:
-                raise ValueError("foreign entry")
-            for path, size, mtime in entry.get("deps", ()):
-                if file_stamp(Path(path)) != [path, size, mtime]:
-                    raise ValueError("a file the loader read has changed")
+            entry = read_entry(self._path(key), key)
+            if not stamps_unchanged(entry.get("deps", ())):
+                raise ValueError("a file the loader read has changed")
             result = decode_result(entry["result"])
         except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
             self.misses += 1
@@ -333,39 +331,59 @@ class ResultCache:
             text = json.dumps(entry, separators=(",", ":"))
         except (CodecError, ValueError):
             return
-        target = self._path(key)
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".json")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    handle.write(text)
-                os.replace(temp, target)
-            except BaseException:
-                Path(temp).unlink(missing_ok=True)
-                raise
-        except OSError:
-            return
+        write_entry(self._path(key), text)
 
     def prune(self, now: float | None = None) -> None:
         """Remove entries older than :data:`MAX_AGE_SECONDS`, at most once a day."""
-        if self.root is None:
-            return
-        now = time.time() if now is None else now
-        stamp = self.root / _PRUNE_STAMP
+        if self.root is not None:
+            prune_entries(self.root, now)
+
+
+def read_entry(path: Path, key: str) -> dict[str, Any]:
+    """The JSON entry at ``path`` if it is one of ours for ``key``; raises OSError or
+    ValueError otherwise. Marks it used (pruning goes by modification time)."""
+    with open(path, encoding="utf-8") as handle:
+        entry = json.load(handle)
+        if time.time() - os.fstat(handle.fileno()).st_mtime > 86400:
+            os.utime(path)
+    if not isinstance(entry, dict) or entry.get("schema") != SCHEMA or entry.get("key") != key:
+        raise ValueError("foreign entry")
+    return entry
+
+
+def write_entry(target: Path, text: str) -> None:
+    """Write atomically (a temporary file renamed into place); failing is not an error."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".json")
         try:
-            if now - stamp.stat().st_mtime < 86400:
-                return
-        except OSError:
-            pass
-        try:
-            self.root.mkdir(parents=True, exist_ok=True)
-            stamp.touch()
-            for shard in self.root.iterdir():
-                if not shard.is_dir():
-                    continue
-                for entry in shard.iterdir():
-                    if now - entry.stat().st_mtime > MAX_AGE_SECONDS:
-                        entry.unlink(missing_ok=True)
-        except OSError:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            os.replace(temp, target)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+    except OSError:
+        return
+
+
+def prune_entries(root: Path, now: float | None = None) -> None:
+    """Remove entries under ``root`` unused for :data:`MAX_AGE_SECONDS`, at most once a day."""
+    now = time.time() if now is None else now
+    stamp = root / _PRUNE_STAMP
+    try:
+        if now - stamp.stat().st_mtime < 86400:
             return
+    except OSError:
+        pass
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        stamp.touch()
+        for shard in root.iterdir():
+            if not shard.is_dir():
+                continue
+            for entry in shard.iterdir():
+                if now - entry.stat().st_mtime > MAX_AGE_SECONDS:
+                    entry.unlink(missing_ok=True)
+    except OSError:
+        return
