@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from mtlslint import model
+from mtlslint.judge import Judge, Judged
 from mtlslint.result_cache import ResultCache
 from mtlslint.sources import LoadContext, LoadResult, Problem, Source
 
@@ -110,8 +111,14 @@ class WorkUnit:
 
 @dataclass(slots=True)
 class UnitResult:
+    """A unit's loading. When it was judged where it was loaded (:func:`judge_unit`),
+    ``judged`` holds its findings, ``result`` keeps only certificates and files read, and
+    ``located`` the files its records were located in (for :func:`crossings`)."""
+
     result: LoadResult
     errors: list[dict[str, str]] = field(default_factory=list)
+    judged: Judged | None = None
+    located: set[str] | None = None
 
 
 # --- partitioning ------------------------------------------------------------------------------
@@ -375,12 +382,34 @@ def internal_error(source: Source, module: str, exc: Exception, debug: bool) -> 
 
 
 def _load_and_store(
-    unit: WorkUnit, key: str | None, context: LoadContext, debug: bool, cache: ResultCache
+    unit: WorkUnit,
+    key: str | None,
+    context: LoadContext,
+    debug: bool,
+    cache: ResultCache,
+    judge: Judge | None,
 ) -> UnitResult:
     outcome = load_unit(unit, context, debug)
     if key is not None and not outcome.errors:
         cache.put(key, outcome.result, (s.path for s in unit.sources))
-    return outcome
+    return judge_unit(outcome, unit, judge) if judge is not None else outcome
+
+
+def judge_unit(outcome: UnitResult, unit: WorkUnit, judge: Judge) -> UnitResult:
+    """Judge a loaded unit (:mod:`mtlslint.judge`) and keep of its model only what the scan
+    needs afterwards: certificates and the files read. Endpoints, most of a model, then never
+    travel from a worker."""
+    from mtlslint.engine import LineReader
+
+    result = outcome.result
+    texts = {s.display: s.text for s in (*unit.context_sources, *unit.sources)}
+    judged = judge(result.problems, result.endpoints, LineReader(texts))
+    return UnitResult(
+        LoadResult(certificates=result.certificates, consumed=result.consumed),
+        outcome.errors,
+        judged=judged,
+        located=_located_files(result),
+    )
 
 
 # --- running units -----------------------------------------------------------------------------
@@ -419,23 +448,26 @@ def run_units(
     cache: ResultCache,
     debug: bool = False,
     progress: Callable[[str], None] | None = None,
+    judge: Judge | None = None,
 ) -> list[UnitResult]:
-    """Load every unit, in this process or in ``jobs`` workers; results in the order of units."""
+    """Load every unit, in this process or in ``jobs`` workers; results in the order of units.
+    With ``judge``, each unit is judged where it was loaded (:func:`judge_unit`)."""
     if not worth_parallel(units, jobs):
         results = []
         for unit, key in zip(units, keys, strict=True):
-            results.append(_load_and_store(unit, key, context, debug, cache))
+            results.append(_load_and_store(unit, key, context, debug, cache, judge))
         return results
     import pickle
 
     try:
-        return _run_in_pool(units, keys, context, jobs, cache, debug, progress)
+        return _run_in_pool(units, keys, context, jobs, cache, debug, progress, judge)
     except (OSError, RuntimeError, pickle.PickleError) as exc:
         # No processes to be had (a sandbox, a broken pool): load here, only slower.
         if debug:
             print(f"mtlslint: worker processes failed ({exc}); loading in one", file=sys.stderr)
         return [
-            _load_and_store(u, k, context, debug, cache) for u, k in zip(units, keys, strict=True)
+            _load_and_store(u, k, context, debug, cache, judge)
+            for u, k in zip(units, keys, strict=True)
         ]
 
 
@@ -467,9 +499,10 @@ def _init_worker(
     context: LoadContext,
     cache: ResultCache,
     debug: bool,
+    judge: Judge | None,
 ) -> None:
     gc.disable()  # short-lived and allocation-heavy: cycle collection only costs time here
-    _WORKER.update(units=units, keys=keys, context=context, cache=cache, debug=debug)
+    _WORKER.update(units=units, keys=keys, context=context, cache=cache, debug=debug, judge=judge)
 
 
 def _run_task(indices: list[int]) -> bytes:
@@ -481,6 +514,7 @@ def _run_task(indices: list[int]) -> bytes:
             _WORKER["context"],
             _WORKER["debug"],
             _WORKER["cache"],
+            _WORKER["judge"],
         )
         done.append((i, outcome))
     return dumps(done)
@@ -494,6 +528,7 @@ def _run_in_pool(
     cache: ResultCache,
     debug: bool,
     progress: Callable[[str], None] | None,
+    judge: Judge | None,
 ) -> list[UnitResult]:
     import multiprocessing
     import pickle
@@ -508,7 +543,7 @@ def _run_in_pool(
         max_workers=min(jobs, len(tasks)),
         mp_context=multiprocessing.get_context(method),
         initializer=_init_worker,
-        initargs=(units, keys, context, cache, debug),
+        initargs=(units, keys, context, cache, debug, judge),
     ) as pool:
         futures: list[Future[bytes]] = [pool.submit(_run_task, task) for task in tasks]
         for number, future in enumerate(futures, 1):
@@ -518,7 +553,7 @@ def _run_in_pool(
                 progress(f"loaded {number}/{len(tasks)} groups of files")
     missing = [i for i, r in enumerate(results) if r is None]
     for i in missing:
-        results[i] = _load_and_store(units[i], keys[i], context, debug, cache)
+        results[i] = _load_and_store(units[i], keys[i], context, debug, cache, judge)
     return [r for r in results if r is not None]
 
 
@@ -526,7 +561,7 @@ def _run_in_pool(
 
 
 def _record_types() -> list[type[Any]]:
-    found: list[type[Any]] = [Problem, LoadResult, UnitResult]
+    found: list[type[Any]] = [Problem, LoadResult, UnitResult, Judged]
     for value in vars(model).values():
         if isinstance(value, type) and dataclasses.is_dataclass(value):
             found.append(value)
@@ -585,7 +620,8 @@ def crossings(units: Sequence[WorkUnit], results: Sequence[UnitResult]) -> list[
             if j is not None and j != i:
                 joined.union(i, j)
                 touched = True
-        for file in _located_files(outcome.result):
+        located = outcome.located
+        for file in located if located is not None else _located_files(outcome.result):
             j = owners.get(file)
             if j is not None and j != i:
                 joined.union(i, j)

@@ -113,6 +113,35 @@ def test_same_findings_with_one_and_two_jobs(mixed_tree: Path, always_parallel: 
     assert one.errors == two.errors == []
 
 
+def test_units_judged_in_workers_give_the_findings_of_the_whole_model(
+    mixed_tree: Path, always_parallel: None
+) -> None:
+    """Without certificate files, ``mtlslint scan`` judges each unit in its worker and only
+    findings come back: the same findings, suppressions and counts as judging the whole model."""
+    for folder in ("a", "b"):
+        shutil.rmtree(mixed_tree / folder / "certs")
+    judged_in_pool: list[int] = []
+    original = parallel._run_in_pool
+
+    def spy(units: Sequence[parallel.WorkUnit], *args: Any) -> list[parallel.UnitResult]:
+        results = original(units, *args)
+        judged_in_pool.extend(1 for r in results if r.judged is not None)
+        return results
+
+    whole = run_scan(
+        [mixed_tree], ScanOptions(config=Config(), now=NOW, jobs=1, use_cache=False), cwd=mixed_tree
+    )
+    options = ScanOptions(config=Config(), now=NOW, jobs=2, use_cache=False, need_model=False)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(parallel, "_run_in_pool", spy)
+        judged = run_scan([mixed_tree], options, cwd=mixed_tree)
+    assert judged_in_pool, "units should have been judged in the workers"
+    assert judged.endpoints == [] and judged.endpoint_count == len(whole.endpoints) > 0
+    assert whole.findings and _findings(judged) == _findings(whole)
+    assert judged.suppressed == whole.suppressed
+    assert judged.certificates == whole.certificates
+
+
 def test_small_tree_stays_in_process(mixed_tree: Path) -> None:
     units = parallel.partition(_sources(mixed_tree / "a" / "nginx"), scan.LOADERS)
     assert not parallel.worth_parallel(units, jobs=8)
