@@ -163,6 +163,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         use_cache=not args.no_cache,
         cache_dir=args.cache_dir,
+        need_model=False,
     )
     if args.jobs is not None and args.jobs < 1:
         _usage_error("--jobs must be at least 1")

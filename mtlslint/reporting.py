@@ -37,7 +37,7 @@ def build_report(
     summary = {
         "files_scanned": outcome.files_scanned,
         "files_skipped": len(outcome.discovery.skipped),
-        "endpoints": len(outcome.endpoints),
+        "endpoints": outcome.endpoint_count,
         "certificates": len(outcome.certificates),
         "suppressed": outcome.suppressed,
         **(extra_summary or {}),

@@ -15,11 +15,13 @@ from typing import Protocol
 
 from mtlslint import engine, parallel, suppress
 from mtlslint.config import Config
-from mtlslint.discover import Discovery, discover
+from mtlslint.discover import Discovery, Walker
 from mtlslint.enrich.cert_links import link_certificates
+from mtlslint.judge import FindingKey, Judge, Judged, finding_key, timed_rules, unique
 from mtlslint.model import Certificate, Finding, TlsEndpoint
 from mtlslint.result_cache import ResultCache, settings_fingerprint, unit_key
-from mtlslint.sources import LoadContext, LoadResult, Problem, Source
+from mtlslint.sources import LoadContext, LoadResult, Source
+from mtlslint.tree_cache import TreeCache, TreeEntry, dependencies, folder_stamp, tree_key
 
 # Which loader modules read which detected formats. "manifest" files (YAML/JSON objects with
 # apiVersion/kind) go to both the Istio and the Kubernetes loader; each takes its own kinds.
@@ -52,6 +54,10 @@ class ScanOptions:
     # user's cache folder (mtlslint.cache.cache_dir: MTLSLINT_CACHE_DIR, MTLSLINT_NO_CACHE).
     use_cache: bool = True
     cache_dir: Path | None = None
+    # False when the caller reads only findings and counts (``mtlslint scan``): the outcome's
+    # ``endpoints`` may then be empty (see ``endpoint_count``), which lets an unchanged tree be
+    # answered from the tree cache (mtlslint.tree_cache) without loading anything.
+    need_model: bool = True
 
 
 @dataclass(slots=True)
@@ -63,6 +69,9 @@ class ScanOutcome:
     certificates: list[Certificate]
     suppressed: int = 0
     errors: list[dict[str, str]] = field(default_factory=list)
+    # How many endpoints the scan found; ``endpoints`` holds them unless the scan was answered
+    # from the tree cache.
+    endpoint_count: int = 0
 
     @property
     def files_scanned(self) -> int:
@@ -81,6 +90,19 @@ def engine_settings(config: Config) -> engine.EngineSettings:
     )
 
 
+@dataclass(slots=True)
+class LoadedModel:
+    """What the loaders made of the sources, their internal errors, and the units they ran as.
+
+    Loaded with a judge, ``judged`` holds every unit's findings and ``result`` no endpoints
+    and no problems (they were judged where they were loaded)."""
+
+    result: LoadResult
+    errors: list[dict[str, str]]
+    units: list[parallel.WorkUnit]
+    judged: Judged | None = None
+
+
 def load_model(
     sources: Sequence[Source],
     context: LoadContext,
@@ -90,19 +112,37 @@ def load_model(
     cache: ResultCache | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> tuple[LoadResult, list[dict[str, str]]]:
+    """Run every loader over the sources of its formats (:func:`load_units`)."""
+    loaded = load_units(sources, context, debug=debug, jobs=jobs, cache=cache, progress=progress)
+    return loaded.result, loaded.errors
+
+
+def load_units(
+    sources: Sequence[Source],
+    context: LoadContext,
+    *,
+    debug: bool = False,
+    jobs: int | None = 1,
+    cache: ResultCache | None = None,
+    progress: Callable[[str], None] | None = None,
+    judge: Judge | None = None,
+) -> LoadedModel:
     """Run every loader over the sources of its formats; one failing file spoils nothing else.
 
     The sources are split into units that share nothing (:func:`mtlslint.parallel.partition`);
     each unit comes from ``cache`` when its files are unchanged, the others are loaded here or
     in ``jobs`` worker processes (None: one per CPU). The result does not depend on ``jobs`` or
-    on the cache: units are merged in a fixed order.
+    on the cache: units are merged in a fixed order. With ``judge``, each unit is judged where
+    it was loaded (:func:`mtlslint.parallel.judge_unit`).
     """
     cache = cache if cache is not None else ResultCache(None)
-    units = parallel.partition(
-        sources, _available_loaders(), follow_outside=context.follow_outside
-    )
+    units = parallel.partition(sources, _available_loaders(), follow_outside=context.follow_outside)
     settings = settings_fingerprint(context) if cache.enabled else ""
-    outcomes = _load_units(units, context, settings, cache, jobs, debug, progress=progress)
+
+    def load(chosen: Sequence[parallel.WorkUnit], jobs: int | None) -> list[parallel.UnitResult]:
+        return _load_units(chosen, context, settings, cache, jobs, debug, progress, judge)
+
+    outcomes = load(units, jobs)
     # A unit whose loading reached into another unit's files is merged with it and loaded again.
     for _ in range(len(units)):
         crossing = parallel.crossings(units, outcomes)
@@ -121,17 +161,18 @@ def load_model(
                 new_units.append(unit)
                 kept.append(outcomes[i])
         again = [i for i, outcome in enumerate(kept) if outcome is None]
-        reloaded = _load_units([new_units[i] for i in again], context, settings, cache, 1, debug)
+        reloaded = load([new_units[i] for i in again], 1)
         for i, outcome in zip(again, reloaded, strict=True):
             kept[i] = outcome
         units = new_units
         outcomes = [outcome for outcome in kept if outcome is not None]
-    result = LoadResult()
-    errors: list[dict[str, str]] = []
+    loaded = LoadedModel(LoadResult(), [], list(units), Judged() if judge is not None else None)
     for outcome in outcomes:
-        result.extend(outcome.result)
-        errors.extend(outcome.errors)
-    return result, errors
+        loaded.result.extend(outcome.result)
+        loaded.errors.extend(outcome.errors)
+        if loaded.judged is not None and outcome.judged is not None:
+            loaded.judged.add(outcome.judged)
+    return loaded
 
 
 def _load_units(
@@ -141,7 +182,8 @@ def _load_units(
     cache: ResultCache,
     jobs: int | None,
     debug: bool,
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[str], None] | None,
+    judge: Judge | None,
 ) -> list[parallel.UnitResult]:
     """Cached results where the key matches, the rest loaded (``run_units``)."""
     keys: list[str | None] = []
@@ -154,7 +196,12 @@ def _load_units(
             key = unit_key(unit.loader, unit.sources, extra, unit.folders, settings)
         cached = cache.get(key) if key is not None else None
         keys.append(key)
-        outcomes.append(parallel.UnitResult(cached) if cached is not None else None)
+        if cached is None:
+            outcomes.append(None)
+        elif judge is not None:
+            outcomes.append(parallel.judge_unit(parallel.UnitResult(cached), unit, judge))
+        else:
+            outcomes.append(parallel.UnitResult(cached))
     todo = [i for i, outcome in enumerate(outcomes) if outcome is None]
     if todo:
         loaded = parallel.run_units(
@@ -165,6 +212,7 @@ def _load_units(
             cache=cache,
             debug=debug,
             progress=progress,
+            judge=judge,
         )
         for i, outcome in zip(todo, loaded, strict=True):
             outcomes[i] = outcome
@@ -206,31 +254,6 @@ def with_expiry(certificates: Sequence[Certificate], now: datetime) -> list[Cert
     return dated
 
 
-def problem_findings(
-    problems: Sequence[Problem],
-    rules: dict[str, engine.Rule],
-    settings: engine.EngineSettings,
-    line_text: engine.LineReader,
-) -> list[Finding]:
-    findings = []
-    for problem in problems:
-        rule = rules.get(problem.rule_id)
-        if rule is None:
-            continue
-        findings.append(
-            engine.make_finding(
-                rule,
-                problem.location,
-                problem.message,
-                resource=problem.resource or problem.location.file,
-                format_name=problem.format,
-                settings=settings,
-                line_text=line_text,
-            )
-        )
-    return findings
-
-
 def run_scan(
     paths: Sequence[Path],
     options: ScanOptions,
@@ -241,77 +264,166 @@ def run_scan(
     config = options.config
     rules_dirs = [*options.rules_dirs, *_config_relative(config, config.rules_dirs)]
     rules = engine.load_rules(rules_dirs)
-    discovery = discover(
-        paths,
+    walker = Walker(
         cwd=cwd,
         exclude=config.exclude,
         max_file_size=config.max_file_size,
         follow_outside=config.follow_outside,
-        stdin=options.stdin,
         progress=progress,
     )
-    if progress:
-        progress(f"read {len(discovery.sources)} files; loading")
+    for path in paths:
+        walker.add_path(path)
+    if options.stdin is not None:
+        walker.add_text(*options.stdin)
     context = LoadContext(
         now=options.now,
         follow_outside=config.follow_outside,
         var_files=(*options.var_files, *_config_relative(config, config.var_files)),
         istio_root_namespace=config.istio_root_namespace,
-        all_sources=tuple(discovery.sources),
     )
-    cache = ResultCache(_cache_folder(options))
+    settings = engine_settings(config)
+    selection = suppress.Selection(
+        select=frozenset(options.select or config.select),
+        ignore=frozenset((*config.ignore, *options.ignore)),
+        per_path_ignores={k: frozenset(v) for k, v in config.per_path_ignores.items()},
+    )
+    cache_folder = _cache_folder(options)
+    trees = TreeCache(None if options.need_model else cache_folder)
+    key = None
+    if trees.enabled:
+        load_settings = settings_fingerprint(context)
+        key = tree_key(walker.fingerprint(), load_settings, _scan_fingerprint(options, rules))
+        entry = trees.get(key)
+        if entry is not None:
+            discovery = walker.finish(entry.classified)
+            return _from_tree(entry, discovery, rules, options.now, settings, selection)
+    discovery = walker.finish()
+    if progress:
+        progress(f"read {len(discovery.sources)} files; loading")
+    context = dataclasses.replace(context, all_sources=tuple(discovery.sources))
+    cache = ResultCache(cache_folder)
+    judge = Judge(tuple(rules), settings, selection)
+    # A scan that needs no model judges each unit where it was loaded, unless certificate files
+    # are among the sources: linking them to endpoints (link_certificates) needs every endpoint.
+    judge_units = not options.need_model and all(
+        s.format != "certificate" for s in discovery.sources
+    )
     with _no_cycle_collection():
-        loaded, errors = load_model(
+        loaded = load_units(
             discovery.sources,
             context,
             debug=options.debug,
             jobs=options.jobs,
             cache=cache,
             progress=progress,
+            judge=judge if judge_units else None,
         )
+        model = loaded.result
         if progress:
-            counts = f"{len(loaded.endpoints)} endpoints, {len(loaded.certificates)} certificates"
-            progress(f"checking {counts}")
-        link_certificates(loaded, discovery.sources)
-        settings = engine_settings(config)
+            progress(f"checking {len(model.certificates)} certificates and the findings")
+        link_certificates(model, discovery.sources)
         line_text = engine.LineReader({s.display: s.text for s in discovery.sources})
-        certificates = with_expiry(loaded.certificates, options.now)
-        findings = problem_findings(
-            [*discovery.problems, *loaded.problems],
-            {r.id: r for r in rules},
-            settings,
-            line_text,
+        certificates = with_expiry(model.certificates, options.now)
+        # Findings that do not depend on the time first, then those of certificate rules (days
+        # to expiry): the first kind is what the tree cache keeps.
+        lasting = judge([*discovery.problems, *model.problems], model.endpoints, line_text)
+        if loaded.judged is not None:
+            lasting.add(loaded.judged)
+        kept_timed, suppressed_timed = _judge_certificates(
+            rules, certificates, lasting.taken, settings, selection, line_text
         )
-        findings.extend(
-            engine.evaluate(rules, loaded.endpoints, certificates, settings, line_text)
-        )
-        selection = suppress.Selection(
-            select=frozenset(options.select or config.select),
-            ignore=frozenset((*config.ignore, *options.ignore)),
-            per_path_ignores={k: frozenset(v) for k, v in config.per_path_ignores.items()},
-        )
-        kept, suppressed = suppress.apply(_unique(findings), selection, line_text)
-        # Resource and column too, so that the order never depends on the order of loading.
-        kept.sort(
-            key=lambda f: (
-                f.location.file,
-                f.location.line,
-                f.rule_id,
-                f.message,
-                f.resource,
-                f.location.column or 0,
+        lasting.findings.sort(key=_report_order)
+    if key is not None and not loaded.errors and all(u.cacheable for u in loaded.units):
+        stamps = dependencies(model.consumed, (s.path for s in discovery.sources))
+        if stamps is not None:
+            folders = sorted({str(f) for u in loaded.units for f in u.folders})
+            trees.put(
+                key,
+                TreeEntry(
+                    findings=lasting.findings,
+                    suppressed=lasting.suppressed,
+                    taken=lasting.taken,
+                    certificates=model.certificates,
+                    endpoints=lasting.endpoints,
+                    classified=walker.classified,
+                    dependencies=stamps,
+                    folders=[folder_stamp(Path(f)) for f in folders],
+                ),
             )
-        )
     cache.prune()
+    trees.prune()
     return ScanOutcome(
-        findings=kept,
+        findings=sorted([*lasting.findings, *kept_timed], key=_report_order),
         rules=rules,
         discovery=discovery,
-        endpoints=list(loaded.endpoints),
+        endpoints=list(model.endpoints),
         certificates=certificates,
-        suppressed=suppressed,
-        errors=errors,
+        suppressed=lasting.suppressed + suppressed_timed,
+        errors=loaded.errors,
+        endpoint_count=lasting.endpoints,
     )
+
+
+def _judge_certificates(
+    rules: Sequence[engine.Rule],
+    certificates: Sequence[Certificate],
+    taken: set[FindingKey],
+    settings: engine.EngineSettings,
+    selection: suppress.Selection,
+    line_text: engine.LineReader,
+) -> tuple[list[Finding], int]:
+    """Findings of the certificate rules, but those already ``taken`` (duplicates), suppressed."""
+    found = engine.evaluate(timed_rules(rules), [], certificates, settings, line_text)
+    fresh = [f for f in unique(found) if finding_key(f) not in taken]
+    return suppress.apply(fresh, selection, line_text)
+
+
+def _from_tree(
+    entry: TreeEntry,
+    discovery: Discovery,
+    rules: Sequence[engine.Rule],
+    now: datetime,
+    settings: engine.EngineSettings,
+    selection: suppress.Selection,
+) -> ScanOutcome:
+    """The outcome of a scan of an unchanged tree: the entry's findings, and the certificate
+    rules run again for ``now``."""
+    certificates = with_expiry(entry.certificates, now)
+    line_text = engine.LineReader({s.display: s.text for s in discovery.sources})
+    kept_timed, suppressed_timed = _judge_certificates(
+        rules, certificates, entry.taken, settings, selection, line_text
+    )
+    return ScanOutcome(
+        findings=sorted([*entry.findings, *kept_timed], key=_report_order),
+        rules=list(rules),
+        discovery=discovery,
+        endpoints=[],
+        certificates=certificates,
+        suppressed=entry.suppressed + suppressed_timed,
+        endpoint_count=entry.endpoints,
+    )
+
+
+def _report_order(f: Finding) -> tuple[str, int, str, str, str, int]:
+    # Resource and column too, so that the order never depends on the order of loading.
+    return (
+        f.location.file,
+        f.location.line,
+        f.rule_id,
+        f.message,
+        f.resource,
+        f.location.column or 0,
+    )
+
+
+def _scan_fingerprint(options: ScanOptions, rules: Sequence[engine.Rule]) -> str:
+    """What besides the files and load settings decides a scan's findings (never ``now``)."""
+    config = dataclasses.replace(options.config, environments={}, probe={})
+    definitions = [
+        (r.id, r.slug, r.title, r.severity, r.applies_to, r.formats, r.message, r.where, r.field)
+        for r in rules
+    ]
+    return repr((config, options.select, options.ignore, definitions))
 
 
 def _cache_folder(options: ScanOptions) -> Path | None:
@@ -339,17 +451,6 @@ def _no_cycle_collection() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
-
-
-def _unique(findings: Sequence[Finding]) -> list[Finding]:
-    seen: set[tuple[str, str, int, str]] = set()
-    unique = []
-    for f in findings:
-        key = (f.rule_id, f.location.file, f.location.line, f.message)
-        if key not in seen:
-            seen.add(key)
-            unique.append(f)
-    return unique
 
 
 def _config_relative(config: Config, values: Sequence[str]) -> list[Path]:
