@@ -306,11 +306,15 @@ class Walker:
         but on ``os.scandir`` entries: their cached type and one ``stat`` per plain file spare
         the ``Path.resolve()`` and repeated ``stat``/``lstat`` calls of the per-path checks."""
         visited_dirs: set[tuple[int, int]] = set()
-        # (folder, its resolved path); a folder reached without a symlink resolves to its
-        # parent's resolved path plus its name.
-        stack: list[tuple[Path, str]] = [(top, os.path.realpath(top))]
+        # (folder, its resolved path, its display path, its path below the root): a folder
+        # reached without a symlink resolves to its parent's resolved path plus its name, and
+        # its display and relative paths are its parent's plus its name.
+        top_relative = self._relative(top, root)
+        stack: list[tuple[Path, str, str, str]] = [
+            (top, os.path.realpath(top), display_path(top, self.cwd), top_relative)
+        ]
         while stack:
-            here, resolved = stack.pop()
+            here, resolved, folder_display, folder_relative = stack.pop()
             try:
                 with os.scandir(here) as listing:
                     entries = sorted(listing, key=_entry_name)
@@ -318,35 +322,34 @@ class Walker:
                 continue
             info = here.stat()
             if (info.st_dev, info.st_ino) in visited_dirs:
-                self.result.skipped.append((display_path(here, self.cwd), "symlink loop"))
+                self.result.skipped.append((folder_display, "symlink loop"))
                 continue
             visited_dirs.add((info.st_dev, info.st_ino))
-            folder_display = display_path(here, self.cwd)
-            folder_relative = self._relative(here, root) if self.exclude else ""
-            subfolders: list[tuple[Path, str]] = []
+            subfolders: list[tuple[Path, str, str, str]] = []
+            files: list[os.DirEntry[str]] = []
             for entry in entries:
                 if not _is_dir(entry):
+                    files.append(entry)
                     continue
                 name = entry.name
                 rel = _join(folder_relative, name)
-                if name in SKIPPED_DIRS or path_matches(rel, self.exclude):
+                if name in SKIPPED_DIRS or (self.exclude and path_matches(rel, self.exclude)):
                     continue
+                display = _join(folder_display, name)
                 if _is_symlink(entry):
                     if not self.follow_outside:
-                        self.result.skipped.append(
-                            (_join(folder_display, name), "symlink not followed")
-                        )
+                        self.result.skipped.append((display, "symlink not followed"))
                         continue
-                    subfolders.append((here / name, os.path.realpath(entry.path)))
+                    subfolders.append((here / name, os.path.realpath(entry.path), display, rel))
                 else:
-                    subfolders.append((here / name, os.path.join(resolved, name)))
-            for entry in entries:
-                if _is_dir(entry):
-                    continue
+                    subfolders.append((here / name, os.path.join(resolved, name), display, rel))
+            for entry in files:
                 name = entry.name
                 if _is_symlink(entry):
                     self._add_file(here / name, root=root, explicit=False)
-                elif not path_matches(_join(folder_relative, name), self.exclude):
+                elif not (
+                    self.exclude and path_matches(_join(folder_relative, name), self.exclude)
+                ):
                     path = here / name
                     display = _join(folder_display, name)
                     self._add_entry(entry, path, display, root, os.path.join(resolved, name))
