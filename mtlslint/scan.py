@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import gc
 import importlib
 import importlib.util
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -353,7 +354,7 @@ def run_scan(
     cache.prune()
     trees.prune()
     return ScanOutcome(
-        findings=sorted([*lasting.findings, *kept_timed], key=_report_order),
+        findings=_merged(lasting.findings, kept_timed),
         rules=rules,
         discovery=discovery,
         endpoints=list(model.endpoints),
@@ -394,7 +395,7 @@ def _from_tree(
         rules, certificates, entry.taken, settings, selection, line_text
     )
     return ScanOutcome(
-        findings=sorted([*entry.findings, *kept_timed], key=_report_order),
+        findings=_merged(entry.findings, kept_timed),
         rules=list(rules),
         discovery=discovery,
         endpoints=[],
@@ -414,6 +415,17 @@ def _report_order(f: Finding) -> tuple[str, int, str, str, str, int]:
         f.resource,
         f.location.column or 0,
     )
+
+
+def _merged(ordered: list[Finding], more: Iterable[Finding]) -> list[Finding]:
+    """``ordered`` (in report order, taken over) with ``more`` put in their places: a few
+    certificate findings among tens of thousands need no sort of them all."""
+    extra = list(more)
+    if len(extra) > 256:
+        return sorted([*ordered, *extra], key=_report_order)
+    for finding in extra:
+        bisect.insort_right(ordered, finding, key=_report_order)
+    return ordered
 
 
 def _scan_fingerprint(options: ScanOptions, rules: Sequence[engine.Rule]) -> str:
