@@ -7,10 +7,12 @@ wherever that Secret is written.
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -106,9 +108,19 @@ class Cluster:
     problems: list[Problem] = field(default_factory=list)
     # (namespace, Secret or ConfigMap name) -> how objects use it: server, client, ca.
     secret_uses: dict[tuple[str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
+    # Fingerprints of the CA certificates Secrets and ConfigMaps hold, by owner ("Secret/ns/name"),
+    # each with its position in ``certificates``; the first ``stored_ca_indexed`` are indexed
+    # (see ``k8s_secrets.stored_fingerprints``).
+    stored_ca: dict[str, list[tuple[int, str]]] = field(default_factory=lambda: defaultdict(list))
+    stored_ca_indexed: int = 0
     _index: dict[tuple[str, str, str], K8sObject] = field(default_factory=dict)
+    # kind -> (position in ``objects``, object), so of_kind() can keep the objects' order.
+    _by_kind: dict[str, list[tuple[int, K8sObject]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
 
     def add(self, obj: K8sObject) -> None:
+        self._by_kind[obj.kind].append((len(self.objects), obj))
         self.objects.append(obj)
         self._index.setdefault((obj.kind, obj.namespace, obj.name), obj)
 
@@ -116,7 +128,11 @@ class Cluster:
         return self._index.get((kind, namespace, name))
 
     def of_kind(self, *kinds: str) -> Iterator[K8sObject]:
-        return (o for o in self.objects if o.kind in kinds)
+        """The objects of these kinds, in the order they were added."""
+        lists = [self._by_kind[kind] for kind in dict.fromkeys(kinds) if kind in self._by_kind]
+        if len(lists) == 1:
+            return (obj for _, obj in lists[0])
+        return (obj for _, obj in heapq.merge(*lists, key=itemgetter(0)))
 
     def use(self, namespace: str, name: str, used_as: str) -> None:
         self.secret_uses[(namespace, name)].add(used_as)
@@ -223,6 +239,12 @@ def kustomize_patch_paths(documents: Sequence[tuple[Source, Any]]) -> set[Path]:
     return paths
 
 
+def _may_hold_patch_directive(text_: str) -> bool:
+    """Whether a document of ``text_`` can have a ``$patch`` key: one is written literally, unless
+    an escape spells it (``"\\x24patch"``), and every escape needs a backslash."""
+    return "$patch" in text_ or "\\" in text_
+
+
 def _has_patch_directive(value: Any, depth: int = 0) -> bool:
     if depth > 50:
         return False
@@ -306,7 +328,8 @@ def objects_of(
         return
     metadata = doc.get("metadata")
     name = metadata.get("name") if isinstance(metadata, Mapping) else None
-    if _has_patch_directive(doc) or not isinstance(name, str) or not name:
+    patch = _may_hold_patch_directive(source.text) and _has_patch_directive(doc)
+    if patch or not isinstance(name, str) or not name:
         if kind in HANDLED_KINDS:
             problems.append(
                 Problem(

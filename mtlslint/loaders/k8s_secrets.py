@@ -154,6 +154,8 @@ def link_stored_certificates(cluster: Cluster) -> None:
                 (namespace, str(cert.facts["secret_name"])), set()
             ) - {"ca"}
     cluster.certificates[:] = _updated(cluster.certificates, used_as, problems)
+    cluster.stored_ca.clear()  # the records were replaced: index them afresh if asked again
+    cluster.stored_ca_indexed = 0
 
 
 def _updated(
@@ -168,14 +170,23 @@ def _updated(
 
 def stored_fingerprints(cluster: Cluster, namespace: str, name: str) -> list[str]:
     """SHA-256 fingerprints of the CA certificates a Secret or ConfigMap holds."""
-    owners = {f"Secret/{namespace}/{name}", f"ConfigMap/{namespace}/{name}"}
-    return [
-        c.fingerprint_sha256
-        for c in cluster.certificates
-        if c.fingerprint_sha256
-        and c.facts.get("object") in owners
-        and is_ca_key(str(c.facts.get("secret_key")))
+    # Certificates are only appended while objects are interpreted, so the index catches up
+    # with the new ones instead of every call scanning them all.
+    for position in range(cluster.stored_ca_indexed, len(cluster.certificates)):
+        cert = cluster.certificates[position]
+        owner = cert.facts.get("object")
+        if (
+            cert.fingerprint_sha256
+            and isinstance(owner, str)
+            and is_ca_key(str(cert.facts.get("secret_key")))
+        ):
+            cluster.stored_ca[owner].append((position, cert.fingerprint_sha256))
+    cluster.stored_ca_indexed = len(cluster.certificates)
+    found = [
+        *cluster.stored_ca.get(f"Secret/{namespace}/{name}", ()),
+        *cluster.stored_ca.get(f"ConfigMap/{namespace}/{name}", ()),
     ]
+    return [fingerprint for _, fingerprint in sorted(found)]
 
 
 def trusts_public_roots(cluster: Cluster, namespace: str, name: str) -> bool:

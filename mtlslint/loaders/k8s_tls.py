@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 
 from mtlslint.model import PROTOCOLS, CipherSet
@@ -53,8 +54,12 @@ def protocol_range(minimum: str, maximum: str) -> tuple[str, ...]:
     return tuple(p for p in PROTOCOLS[max(low, PROTOCOLS.index("TLSv1")) : high + 1])
 
 
+@functools.lru_cache(maxsize=1024)
 def cipher_string(configured: str | None, default: str) -> CipherSet:
-    """An OpenSSL cipher string (ingress-nginx), expanded; ``default`` when not configured."""
+    """An OpenSSL cipher string (ingress-nginx), expanded; ``default`` when not configured.
+
+    Cached: nearly every Ingress has the same few strings, and a CipherSet is immutable.
+    """
     from mtlslint.enrich.ciphers import cipher_set
 
     return cipher_set(configured, default=default)

@@ -22,6 +22,7 @@ produces then list those rules in ``ignored_rules``. Endpoint IDs are
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from mtlslint.loaders import (
     k8s_certmanager,
@@ -46,19 +47,21 @@ from mtlslint.sources import LoadContext, LoadResult, Problem, Source
 _SKIPPED_KINDS = frozenset({"Kustomization", "Component"})
 
 
+_HANDLERS: dict[str, Callable[[K8sObject, Cluster], object]] = {
+    "Ingress": k8s_ingress.ingress_endpoints,
+    "ConfigMap": lambda o, _: k8s_ingress.controller_endpoint(o),
+    "Gateway": k8s_gateway.gateway_endpoints,
+    "BackendTLSPolicy": k8s_gateway.backend_tls_policy_endpoint,
+    "HTTPProxy": k8s_contour.httpproxy_endpoints,
+    "TLSOption": k8s_traefik.tls_option_endpoint,
+    "ServersTransport": k8s_traefik.servers_transport_endpoint,
+    "Server": k8s_linkerd.server_endpoint,
+}
+
+
 def _endpoints_of(obj: K8sObject, cluster: Cluster) -> list[TlsEndpoint]:
     """The endpoints one object defines (most kinds define none)."""
-    handlers: dict[str, Callable[[K8sObject, Cluster], object]] = {
-        "Ingress": k8s_ingress.ingress_endpoints,
-        "ConfigMap": lambda o, _: k8s_ingress.controller_endpoint(o),
-        "Gateway": k8s_gateway.gateway_endpoints,
-        "BackendTLSPolicy": k8s_gateway.backend_tls_policy_endpoint,
-        "HTTPProxy": k8s_contour.httpproxy_endpoints,
-        "TLSOption": k8s_traefik.tls_option_endpoint,
-        "ServersTransport": k8s_traefik.servers_transport_endpoint,
-        "Server": k8s_linkerd.server_endpoint,
-    }
-    handler = handlers.get(obj.kind)
+    handler = _HANDLERS.get(obj.kind)
     if handler is None:
         return []
     made = handler(obj, cluster)
@@ -69,12 +72,20 @@ def _endpoints_of(obj: K8sObject, cluster: Cluster) -> list[TlsEndpoint]:
     return [e for e in made if isinstance(e, TlsEndpoint)]  # type: ignore[attr-defined]
 
 
+def _resolved(path: Path, known: dict[Path, Path]) -> Path:
+    """``path.resolve()``, once per file (a file holds many documents)."""
+    if path not in known:
+        known[path] = path.resolve()
+    return known[path]
+
+
 def _collect(sources: Sequence[Source], cluster: Cluster) -> None:
     documents = read_documents(sources, cluster.problems)
     patches = kustomize_patch_paths(documents)
     reported: set[str] = set()
+    resolved: dict[Path, Path] = {}
     for source, doc in documents:
-        if source.path.resolve() in patches:
+        if patches and _resolved(source.path, resolved) in patches:
             if source.display not in reported:
                 reported.add(source.display)
                 cluster.problems.append(
