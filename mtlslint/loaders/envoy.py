@@ -33,9 +33,9 @@ import base64
 import binascii
 import ipaddress
 import re
-from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from mtlslint.loaders import envoy_tls
@@ -43,7 +43,7 @@ from mtlslint.loaders.envoy_tls import Identity, TlsContext
 from mtlslint.loaders.spot import Spot, is_true
 from mtlslint.model import Location, TlsEndpoint
 from mtlslint.sources import LoadContext, LoadResult, Problem, Source
-from mtlslint.yamlpos import DocumentError, load_documents
+from mtlslint.yamlpos import DocumentError, PosList, PosMap, load_documents
 
 ResourceKind = Literal["listener", "cluster", "secret"]
 
@@ -185,18 +185,18 @@ class SecretIndex:
     """Secrets by name across all Envoy files; the referring file's own secret wins."""
 
     def __init__(self, files: Sequence[EnvoyFile]) -> None:
-        self._by_name: dict[str, list[Spot]] = defaultdict(list)
+        self._first: dict[str, Spot] = {}
+        self._first_in_file: dict[tuple[str, Path], Spot] = {}
         for envoy_file in files:
             for resource in envoy_file.resources:
                 name = resource.spot.get("name")
                 if resource.kind == "secret" and isinstance(name, str):
-                    self._by_name[name].append(resource.spot)
+                    self._first.setdefault(name, resource.spot)
+                    self._first_in_file.setdefault((name, resource.spot.source.path), resource.spot)
 
     def __call__(self, name: str, referrer: Source) -> Spot | None:
-        candidates = self._by_name.get(name, [])
-        same_file = [s for s in candidates if s.source.path == referrer.path]
-        found = same_file or candidates
-        return found[0] if found else None
+        own = self._first_in_file.get((name, referrer.path))
+        return own if own is not None else self._first.get(name)
 
 
 # --- listeners and clusters → endpoints --------------------------------------------------------
@@ -480,23 +480,56 @@ _PATH_NOISE = frozenset(
 )
 
 
+_INLINE_KEYS = frozenset({"inline_string", "inlineString", "inline_bytes", "inlineBytes"})
+
+
 def _data_sources(
     spot: Spot, path: tuple[str, ...], depth: int
 ) -> Iterator[tuple[tuple[str, ...], Spot]]:
     """Mappings that hold an ``inline_string``/``inline_bytes``, with a readable path to each."""
-    if depth > 40 or not isinstance(spot.value, dict):
+    if depth > 40 or not isinstance(spot.value, PosMap):
         return
-    if spot.key("inline_string") is not None or spot.key("inline_bytes") is not None:
-        yield path, spot
-    for key, value in spot.value.items():
-        if isinstance(value, dict):
-            child = spot.sub(str(key))
-            if child is not None:
-                yield from _data_sources(child, (*path, str(key)), depth + 1)
-        elif isinstance(value, list):
-            for index, item in spot.items(str(key)):
-                label = f"{key}[{item.name_or(index)}]"
-                yield from _data_sources(item, (*path, label), depth + 1)
+    for steps, holder, line in _inline_holders(spot.value, depth):
+        at = spot.line if line is None else line
+        yield (*path, *reversed(steps)), Spot(holder, spot.source, at)
+
+
+# A holder found in a mapping: the path steps to it (last step first), the holder, and its line
+# (None for the mapping itself, whose line its parent knows).
+_Holder = tuple[list[str], PosMap, int | None]
+
+
+def _inline_holders(value: PosMap, depth: int) -> list[_Holder]:
+    """The holders in ``value`` (itself included), in document order.
+
+    Every mapping of the document is visited, so this reads the raw values; paths and lines are
+    worked out only on the way back from a holder, as ``Spot.sub`` and ``Spot.items`` give them.
+    """
+    found: list[_Holder] = []
+    if not _INLINE_KEYS.isdisjoint(value):
+        found.append(([], value, None))
+    if depth >= 40:  # mappings deeper than 40 are not looked at
+        return found
+    for key, child in value.items():
+        if isinstance(child, PosMap):
+            inner = _inline_holders(child, depth + 1)
+            if inner:
+                found += _below(inner, key, max(1, value.line_of(key)))
+        elif isinstance(child, PosList):
+            for index, item in enumerate(child):
+                inner = _inline_holders(item, depth + 1) if isinstance(item, PosMap) else []
+                if inner:
+                    name = item.get("name")
+                    label = f"{key}[{name if isinstance(name, str) and name else index}]"
+                    found += _below(inner, label, item.line)
+    return found
+
+
+def _below(inner: list[_Holder], step: str, line: int) -> list[_Holder]:
+    """Holders found under ``step`` (written at ``line``), as seen from its parent."""
+    for steps, _, _ in inner:
+        steps.append(step)
+    return [(steps, holder, line if at is None else at) for steps, holder, at in inner]
 
 
 def _base64(value: str) -> bytes:

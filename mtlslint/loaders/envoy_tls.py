@@ -505,16 +505,29 @@ def _protocols(ctx: TlsContext) -> tuple[tuple[str, ...], str]:
 
 
 def _ciphers(ctx: TlsContext, protocols: tuple[str, ...]) -> CipherSet:
-    from mtlslint.enrich.ciphers import cipher_set, cipher_set_from_names
-
-    names = [w.value for w in ctx.cipher_suites]
+    names = tuple(w.value for w in ctx.cipher_suites)
     if not set(protocols) - {"TLSv1.3"}:
         # cipher_suites has no effect on TLS 1.3 (common.proto), the only version enabled here.
         return CipherSet(configured=":".join(names) if names else None)
     if names:
-        # Envoy joins cipher_suites with ':' and hands them to BoringSSL (common.proto).
-        return cipher_set_from_names(names, ":".join(names))
-    return cipher_set(None, default=default_of("cipher_suites", ctx.side), dialect="boringssl")
+        return _named_suites(names)
+    return _default_suites(ctx.side)
+
+
+# Cached: most contexts list the same few suites, and a CipherSet is immutable.
+@lru_cache(maxsize=1024)
+def _named_suites(names: tuple[str, ...]) -> CipherSet:
+    """``cipher_suites`` as Envoy reads them: joined with ':' for BoringSSL (common.proto)."""
+    from mtlslint.enrich.ciphers import cipher_set_from_names
+
+    return cipher_set_from_names(list(names), ":".join(names))
+
+
+@lru_cache(maxsize=4)
+def _default_suites(side: Side) -> CipherSet:
+    from mtlslint.enrich.ciphers import cipher_set
+
+    return cipher_set(None, default=default_of("cipher_suites", side), dialect="boringssl")
 
 
 _CIPHER_CLASSES = ("insecure", "without_forward_secrecy", "cbc")
@@ -525,11 +538,9 @@ def cipher_locations(entries: Sequence[Written], ciphers: CipherSet) -> dict[str
 
     Each entry is expanded on its own; a suite counts for the entry whose expansion holds it.
     """
-    from mtlslint.enrich.ciphers import cipher_set_from_names
-
     found: dict[str, Location] = {}
     for entry in entries:
-        own = cipher_set_from_names([entry.value], entry.value)
+        own = _named_suites((entry.value,))
         for weakness in _CIPHER_CLASSES:
             field_name = f"ciphers.{weakness}"
             enabled = set(getattr(ciphers, weakness)) & set(getattr(own, weakness))

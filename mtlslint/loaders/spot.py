@@ -47,6 +47,8 @@ class Spot:
             return None
         if name in self.value:
             return name
+        if "_" not in name:  # its JSON name is itself
+            return None
         camel = json_name(name)
         return camel if camel in self.value else None
 
@@ -56,21 +58,26 @@ class Spot:
 
     def at(self, name: str) -> Location:
         """Where field ``name`` is written; the mapping's own line when it is not."""
-        key = self.key(name)
+        return self.source.location(self._line_of(self.key(name)))
+
+    def _line_of(self, key: str | None) -> int:
+        """The line of ``key`` (None: the mapping's own), before ``Source.location`` raises it
+        to at least 1."""
         if key is None:
-            return self.here()
+            return self.line
         line_of = getattr(self.value, "line_of", None)
-        return self.source.location(int(line_of(key)) if line_of is not None else self.line)
+        return int(line_of(key)) if line_of is not None else self.line
 
     def written(self, name: str) -> Location | None:
         return self.at(name) if self.key(name) is not None else None
 
     def sub(self, name: str) -> Spot | None:
         """The mapping written under field ``name``; its line is the line of the key."""
-        value = self.get(name)
+        key = self.key(name)
+        value = None if key is None else self.value[key]
         if not isinstance(value, dict):
             return None
-        return Spot(value, self.source, self.at(name).line)
+        return Spot(value, self.source, max(1, self._line_of(key)))
 
     def name_or(self, fallback: int | str) -> str:
         """The item's own ``name`` when it has one, else ``fallback`` (its position)."""
@@ -79,8 +86,9 @@ class Spot:
 
     def items(self, name: str) -> Iterator[tuple[int, Spot]]:
         """The items of the list under ``name`` (a lone mapping counts as a one-item list)."""
-        value = self.get(name)
-        yield from items_of(value, self.source, self.at(name).line)
+        key = self.key(name)
+        if key is not None:
+            yield from items_of(self.value[key], self.source, max(1, self._line_of(key)))
 
 
 def items_of(value: Any, source: Source, fallback_line: int) -> Iterator[tuple[int, Spot]]:
