@@ -22,7 +22,14 @@ from mtlslint.judge import FindingKey, Judge, Judged, finding_key, timed_rules, 
 from mtlslint.model import Certificate, Finding, TlsEndpoint
 from mtlslint.result_cache import ResultCache, settings_fingerprint, unit_key
 from mtlslint.sources import LoadContext, LoadResult, Source
-from mtlslint.tree_cache import TreeCache, TreeEntry, dependencies, folder_stamp, tree_key
+from mtlslint.tree_cache import (
+    TreeCache,
+    TreeEntry,
+    dependencies,
+    folder_stamp,
+    tree_key,
+    tree_slot,
+)
 
 # Which loader modules read which detected formats. "manifest" files (YAML/JSON objects with
 # apiVersion/kind) go to both the Istio and the Kubernetes loader; each takes its own kinds.
@@ -290,11 +297,13 @@ def run_scan(
     )
     cache_folder = _cache_folder(options)
     trees = TreeCache(None if options.need_model else cache_folder)
-    key = None
+    key = slot = None
     if trees.enabled:
         load_settings = settings_fingerprint(context)
-        key = tree_key(walker.fingerprint(), load_settings, _scan_fingerprint(options, rules))
-        entry = trees.get(key)
+        scan_settings = _scan_fingerprint(options, rules)
+        key = tree_key(walker.fingerprint(), load_settings, scan_settings)
+        slot = tree_slot(cwd, paths, load_settings, scan_settings)
+        entry = trees.get(slot, key)
         if entry is not None:
             discovery = walker.finish(entry.classified)
             return _from_tree(entry, discovery, rules, options.now, settings, selection)
@@ -334,11 +343,13 @@ def run_scan(
             rules, certificates, lasting.taken, settings, selection, line_text
         )
         lasting.findings.sort(key=_report_order)
-    if key is not None and not loaded.errors and all(u.cacheable for u in loaded.units):
+    cacheable = not loaded.errors and all(u.cacheable for u in loaded.units)
+    if key is not None and slot is not None and cacheable:
         stamps = dependencies(model.consumed, (s.path for s in discovery.sources))
         if stamps is not None:
             folders = sorted({str(f) for u in loaded.units for f in u.folders})
             trees.put(
+                slot,
                 key,
                 TreeEntry(
                     findings=lasting.findings,

@@ -12,6 +12,10 @@ over
   contents among them), the configuration, ``--select``/``--ignore`` and every rule's
   definition.
 
+The entry is stored under a *slot*, a digest of the same without the files (the working folder
+and the paths named instead): scanning a changed tree replaces the entry of its earlier state,
+so a large tree edited a hundred times takes one entry, not a hundred.
+
 An entry also records what the loaders read besides the scanned files (size and modification
 time) and the modification times of the folders nginx ``include`` globs look in, as the loader
 cache does; a scan with a Terraform module from outside the scanned files, or with an internal
@@ -83,6 +87,14 @@ def tree_key(walk: str, load_settings: str, scan_settings: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def tree_slot(cwd: Path, paths: Iterable[Path], load_settings: str, scan_settings: str) -> str:
+    """Where the entry of one scan lives: the same scan (folder, paths, settings) of a changed
+    tree replaces its entry, so the cache holds one entry per kind of scan, not one per edit."""
+    named = "\0".join(str(p) for p in paths)
+    text = f"{SCHEMA}\0{__version__}\0slot\0{cwd}\0{named}\0{load_settings}\0{scan_settings}"
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def folder_stamp(folder: Path) -> list[Any]:
     try:
         return [str(folder), folder.stat().st_mtime_ns]
@@ -100,15 +112,16 @@ class TreeCache:
     def enabled(self) -> bool:
         return self.root is not None
 
-    def _path(self, key: str) -> Path:
+    def _path(self, slot: str) -> Path:
         assert self.root is not None
-        return self.root / key[:2] / f"{key}.json"
+        return self.root / slot[:2] / f"{slot}.json"
 
-    def get(self, key: str) -> TreeEntry | None:
+    def get(self, slot: str, key: str) -> TreeEntry | None:
+        """The entry in ``slot`` if it was made for ``key`` and what it depends on holds."""
         if self.root is None:
             return None
         try:
-            entry = read_entry(self._path(key), key)
+            entry = read_entry(self._path(slot), key)
             if not stamps_unchanged(entry["dependencies"]):
                 return None
             if any(folder_stamp(Path(path)) != [path, mtime] for path, mtime in entry["folders"]):
@@ -117,7 +130,7 @@ class TreeCache:
         except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
             return None
 
-    def put(self, key: str, entry: TreeEntry) -> None:
+    def put(self, slot: str, key: str, entry: TreeEntry) -> None:
         if self.root is None:
             return
         try:
@@ -126,7 +139,7 @@ class TreeCache:
             )
         except (CodecError, ValueError, TypeError):
             return
-        write_entry(self._path(key), text)
+        write_entry(self._path(slot), text)
 
     def prune(self, now: float | None = None) -> None:
         if self.root is not None:

@@ -139,6 +139,21 @@ def test_changed_file_is_scanned_again(tmp_path: Path, loads: list[int]) -> None
     assert _answer(changed) == _answer(_scan(site, None))
 
 
+def test_a_changed_tree_replaces_its_entry(tmp_path: Path) -> None:
+    """One entry per kind of scan, not one per edit: the cache does not grow with every change."""
+    site = tmp_path / "site"
+    shutil.copytree(FIXTURES / "nginx" / "good", site)
+    cache = tmp_path / "cache"
+    for protocols in ("TLSv1.2", "TLSv1.3", "TLSv1.2 TLSv1.3"):
+        (site / "extra.conf").write_text(
+            f"server {{ listen 443 ssl; ssl_protocols {protocols}; }}\n"
+        )
+        _scan(site, cache)
+    assert len(list(cache.glob("trees-*/*/*.json"))) == 1
+    _scan(site, cache, ignore=("MTLS3",))
+    assert len(list(cache.glob("trees-*/*/*.json"))) == 2
+
+
 def test_new_and_removed_files_are_noticed(tmp_path: Path, loads: list[int]) -> None:
     site = tmp_path / "site"
     shutil.copytree(FIXTURES / "certs", site)
