@@ -46,6 +46,14 @@ def load(sources: Sequence[Source], context: LoadContext) -> LoadResult:
     config_files: dict[Path, list[TfFile]] = defaultdict(list)
     tfvars: dict[Path, list[TfFile]] = defaultdict(list)
     plans: list[Source] = []
+    real_folders: dict[Path, Path] = {}  # resolving costs a system call per path component
+
+    def real_folder(path: Path) -> Path:
+        folder = path.parent
+        if folder not in real_folders:
+            real_folders[folder] = folder.resolve()
+        return real_folders[folder]
+
     for source in sources:
         if source.format != FORMAT:
             continue
@@ -59,9 +67,9 @@ def load(sources: Sequence[Source], context: LoadContext) -> LoadResult:
         _inline_pem(source, tf_file.parsed.body, result)
         if is_tfvars(source.path):
             if is_auto_tfvars(source.path):
-                tfvars[source.path.parent.resolve()].append(tf_file)
+                tfvars[real_folder(source.path)].append(tf_file)
         else:
-            config_files[source.path.parent.resolve()].append(tf_file)
+            config_files[real_folder(source.path)].append(tf_file)
     var_files = _var_files(context, result)
     loader = ConfigLoader(config_files, var_files, follow_outside=context.follow_outside)
     configurations: list[Configuration] = []
@@ -82,7 +90,7 @@ def load(sources: Sequence[Source], context: LoadContext) -> LoadResult:
         result.problems.extend(configuration.problems)
     covered: dict[Path, set[str]] = defaultdict(set)
     for plan_source in plans:
-        folder = plan_source.path.parent.resolve()
+        folder = real_folder(plan_source.path)
         beside = next((c for c in configurations if c.directory == folder), None)
         views = dict(beside.views) if beside else {}
         ids = {r.address: r.id for r in beside.resources} if beside else {}

@@ -79,6 +79,7 @@ class ConfigLoader:
         self.var_files = var_files  # --var-file, parsed
         self.follow_outside = follow_outside
         self._disk: dict[Path, list[TfFile]] = {}
+        self._targets: dict[tuple[Path, str], Path | None] = {}
 
     # --- which folders are roots -----------------------------------------------------------
 
@@ -87,7 +88,7 @@ class ConfigLoader:
         for folder, files in self.files.items():
             for tf_file in files:
                 for block in tf_file.parsed.body.blocks_of("module"):
-                    target = _local_source(block, folder)
+                    target = self._local_source(block, folder)
                     if target is not None and target != folder:
                         called.add(target)
         return [folder for folder in sorted(self.files) if folder not in called]
@@ -153,7 +154,7 @@ class ConfigLoader:
             return
         name = block.labels[0]
         where = Location(tf_file.display, block.line)
-        target = _local_source(block, tf_file.path.parent)
+        target = self._local_source(block, tf_file.path.parent)
         if target is None:
             return  # registry or remote modules are not fetched
         if target in ancestry or depth >= MAX_MODULE_DEPTH:
@@ -196,6 +197,21 @@ class ConfigLoader:
             depth + 1,
             ancestry | {target},
         )
+
+    def _local_source(self, block: Block, folder: Path) -> Path | None:
+        attribute = block.body.attributes.get("source")
+        if attribute is None:
+            return None
+        value = getattr(attribute.expr, "value", None)
+        if not isinstance(value, str) or not value.startswith(("./", "../")):
+            return None
+        key = (folder, value)
+        if key not in self._targets:  # resolving costs a system call per path component
+            try:
+                self._targets[key] = (folder / value).resolve()
+            except (OSError, RuntimeError):
+                self._targets[key] = None
+        return self._targets[key]
 
     def _module_files(self, folder: Path) -> list[TfFile] | None:
         if folder in self.files:
@@ -265,19 +281,6 @@ def _display_like(path: Path, reference: TfFile | None) -> str:
         if path.as_posix().startswith(base):
             return path.as_posix()[len(base) :]
     return path.as_posix()
-
-
-def _local_source(block: Block, folder: Path) -> Path | None:
-    attribute = block.body.attributes.get("source")
-    if attribute is None:
-        return None
-    value = getattr(attribute.expr, "value", None)
-    if not isinstance(value, str) or not value.startswith(("./", "../")):
-        return None
-    try:
-        return (folder / value).resolve()
-    except (OSError, RuntimeError):
-        return None
 
 
 def _variables(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -183,7 +184,7 @@ def parse_hcl(text: str) -> ParsedFile:
     if tree.root_node.has_error:
         _collect_errors(tree.root_node, data, errors)
     try:
-        body = reader.body(body_node) if body_node is not None else Body()
+        body = reader.body(body_node, 0) if body_node is not None else Body()
     except _TooDeep as exc:
         return ParsedFile(body=Body(), errors=sorted([*errors, exc.problem], key=_position))
     return ParsedFile(body=body, errors=errors)
@@ -222,6 +223,9 @@ _MAX_TEXT = 120
 
 
 def _unescape_quoted(raw: str) -> str:
+    if "\\" not in raw and "$${" not in raw and "%%{" not in raw:
+        return raw  # nothing _ESCAPE_RE would match
+
     def sub(match: re.Match[str]) -> str:
         token = match.group(0)
         if token == "$${":
@@ -241,12 +245,15 @@ def _unescape_heredoc(raw: str) -> str:
 
 
 class _HclReader:
-    """Turns tree-sitter nodes into the shapes above."""
+    """Turns tree-sitter nodes into the shapes above.
+
+    Each read of a node attribute from Python allocates (``type``, ``named_children``,
+    ``start_point``), so every method reads each one once, and lines only where they are kept.
+    Nesting depths are passed down: ``depth`` is the number of enclosing bodies or expressions.
+    """
 
     def __init__(self, data: bytes) -> None:
         self.data = data
-        self.block_depth = 0
-        self.expression_depth = 0
 
     def too_deep(self, node: tree_sitter.Node, message: str) -> _TooDeep:
         point = node.start_point
@@ -256,186 +263,194 @@ class _HclReader:
         return self.data[node.start_byte : node.end_byte].decode("utf-8", "replace")
 
     def short(self, node: tree_sitter.Node) -> str:
-        text = " ".join(self.text(node).split())
-        return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 3] + "..."
+        return _shorten(self.text(node))
 
-    def body(self, node: tree_sitter.Node) -> Body:
-        if self.block_depth >= MAX_BLOCK_DEPTH:
+    def body(self, node: tree_sitter.Node, depth: int) -> Body:
+        if depth >= MAX_BLOCK_DEPTH:
             raise self.too_deep(node, f"blocks nested more than {MAX_BLOCK_DEPTH} levels deep")
-        self.block_depth += 1
-        try:
-            return self._body(node)
-        finally:
-            self.block_depth -= 1
-
-    def _body(self, node: tree_sitter.Node) -> Body:
         body = Body()
         for child in node.named_children:
-            if (child.type == "attribute" and not child.has_error) or child.type == "attribute":
+            kind = child.type
+            if kind == "attribute":
                 attribute = self.attribute(child)
                 if attribute is not None:
                     body.attributes[attribute.name] = attribute
-            elif child.type == "block":
-                block = self.block(child)
+            elif kind == "block":
+                block = self.block(child, depth + 1)
                 if block is not None:
                     body.blocks.append(block)
         return body
 
     def attribute(self, node: tree_sitter.Node) -> Attribute | None:
-        name_node = node.named_children[0] if node.named_children else None
-        expr_node = next((c for c in node.named_children if c.type == "expression"), None)
-        if name_node is None or name_node.type != "identifier" or expr_node is None:
+        if not node.has_error:
+            raw = self.text(node)
+            match = _ATTRIBUTE_START.match(raw)
+            if match is not None:
+                line = node.start_point.row + 1
+                simple = _from_text(raw[match.end() :], line)
+                if simple is not None:
+                    return Attribute(match[1], simple, line)
+        children = node.named_children
+        if not children or children[0].type != "identifier":
             return None
-        return Attribute(self.text(name_node), self.expr(expr_node), node.start_point.row + 1)
+        expr_node = _first_of(children, "expression")
+        if expr_node is None:
+            return None
+        return Attribute(self.text(children[0]), self.expr(expr_node, 0), node.start_point.row + 1)
 
-    def block(self, node: tree_sitter.Node) -> Block | None:
+    def block(self, node: tree_sitter.Node, depth: int) -> Block | None:
         children = node.named_children
         if not children or children[0].type != "identifier":
             return None
         labels: list[str] = []
-        body = Body()
+        body: Body | None = None
         for child in children[1:]:
-            if child.type == "string_lit":
-                labels.append(self.string_lit(child))
-            elif child.type == "identifier":
+            kind = child.type
+            if kind == "string_lit":
+                labels.append(self.string_lit(child, self.text(child)))
+            elif kind == "identifier":
                 labels.append(self.text(child))
-            elif child.type == "body":
-                body = self.body(child)
+            elif kind == "body":
+                body = self.body(child, depth)
         return Block(
             type=self.text(children[0]),
             labels=tuple(labels),
-            body=body,
+            body=body if body is not None else Body(),
             line=node.start_point.row + 1,
             end_line=node.end_point.row + 1,
         )
 
-    def string_lit(self, node: tree_sitter.Node) -> str:
-        start = node.children[0].end_byte if node.children else node.start_byte
-        end = node.children[-1].start_byte if len(node.children) > 1 else node.end_byte
+    def string_lit(self, node: tree_sitter.Node, raw: str) -> str:
+        """The value of a quoted string whose source text is ``raw``."""
+        if not node.has_error and len(raw) >= 2 and raw[0] == '"' and raw[-1] == '"':
+            return _unescape_quoted(raw[1:-1])  # the quotes are the first and last child
+        children = node.children
+        start = children[0].end_byte if children else node.start_byte
+        end = children[-1].start_byte if len(children) > 1 else node.end_byte
         return _unescape_quoted(self.data[start:end].decode("utf-8", "replace"))
 
     # expressions
 
-    def expr(self, node: tree_sitter.Node) -> Expr:
-        if self.expression_depth >= MAX_EXPRESSION_DEPTH:
+    def expr(self, node: tree_sitter.Node, depth: int) -> Expr:
+        if depth >= MAX_EXPRESSION_DEPTH:
             message = f"expression nested more than {MAX_EXPRESSION_DEPTH} syntax levels deep"
             raise self.too_deep(node, message)
-        self.expression_depth += 1
-        try:
-            return self._expr(node)
-        finally:
-            self.expression_depth -= 1
-
-    def _expr(self, node: tree_sitter.Node) -> Expr:
-        line = node.start_point.row + 1
+        depth += 1
         kind = node.type
+        # Most frequent kinds first.
         if kind == "expression":
-            return self.expression(node)
+            # Nearer the limit the nodes are visited, so that it is reported where it is crossed.
+            if depth + _SIMPLE_DEPTH <= MAX_EXPRESSION_DEPTH and not node.has_error:
+                simple = _from_text(self.text(node), node.start_point.row + 1)
+                if simple is not None:
+                    return simple
+            return self.parts(node.named_children, node, depth)
         if kind in ("literal_value", "template_expr", "collection_value", "operation"):
-            return self.expr(node.named_children[0])
+            return self.expr(node.named_children[0], depth)
         if kind == "string_lit":
-            return Literal(line, self.short(node), self.string_lit(node))
+            raw = self.text(node)
+            return Literal(node.start_point.row + 1, _shorten(raw), self.string_lit(node, raw))
+        if kind == "quoted_template":
+            return self.quoted_template(node, depth)
         if kind == "numeric_lit":
             raw = self.text(node)
             try:
                 number: int | float = int(raw)
             except ValueError:
                 number = float(raw)
-            return Literal(line, raw, number)
-        if kind == "bool_lit":
-            return Literal(line, self.text(node), self.text(node) == "true")
-        if kind == "null_lit":
-            return Literal(line, "null", None)
-        if kind == "quoted_template":
-            return self.quoted_template(node)
-        if kind == "heredoc_template":
-            return self.heredoc(node)
-        if kind == "tuple":
-            items = tuple(self.expr(c) for c in node.named_children if c.type == "expression")
-            return TupleExpr(line, self.short(node), items)
-        if kind == "object":
-            return self.object(node)
+            return Literal(node.start_point.row + 1, raw, number)
         if kind == "function_call":
-            return self.call(node)
+            return self.call(node, depth)
+        if kind == "tuple":
+            items = tuple(
+                self.expr(c, depth) for c in node.named_children if c.type == "expression"
+            )
+            return TupleExpr(node.start_point.row + 1, self.short(node), items)
+        if kind == "object":
+            return self.object(node, depth)
+        if kind == "bool_lit":
+            raw = self.text(node)
+            return Literal(node.start_point.row + 1, raw, raw == "true")
+        if kind == "null_lit":
+            return Literal(node.start_point.row + 1, "null", None)
+        if kind == "heredoc_template":
+            return self.heredoc(node, depth)
         if kind == "conditional":
             parts = [c for c in node.named_children if c.type == "expression"]
             if len(parts) == 3:
-                cond, then, other = (self.expr(p) for p in parts)
-                return Conditional(line, self.short(node), cond, then, other)
+                cond, then, other = (self.expr(p, depth) for p in parts)
+                return Conditional(node.start_point.row + 1, self.short(node), cond, then, other)
         if kind in ("unary_operation", "binary_operation"):
-            return self.operation(node)
+            return self.operation(node, depth)
         if kind == "variable_expr":
-            return Traversal(line, self.short(node), self.text(node), ())
-        if kind == "for_expr":
-            return Opaque(line, self.short(node), "for expression")
-        return Opaque(line, self.short(node), kind.replace("_", " "))
+            raw = self.text(node)
+            return Traversal(node.start_point.row + 1, _shorten(raw), raw, ())
+        what = "for expression" if kind == "for_expr" else kind.replace("_", " ")
+        return Opaque(node.start_point.row + 1, self.short(node), what)
 
-    def operation(self, node: tree_sitter.Node) -> Expr:
+    def operation(self, node: tree_sitter.Node, depth: int) -> Expr:
         """Operands are runs of named nodes (``var`` ``.x`` is two) split by the operator."""
-        line = node.start_point.row + 1
         runs: list[list[tree_sitter.Node]] = [[]]
         operator = "?"
         for child in node.children:
             if child.is_named and child.type != "comment":
                 runs[-1].append(child)
-            elif self.text(child) not in ("(", ")") and runs[-1]:
-                operator = self.text(child)
+                continue
+            token = self.text(child)
+            if token in ("(", ")"):
+                continue
+            operator = token  # before its operand when the operator is unary
+            if runs[-1]:
                 runs.append([])
-            elif self.text(child) not in ("(", ")"):
-                operator = self.text(child)  # a unary operator before its operand
-        operands = tuple(self.parts(run, node) for run in runs if run)
+        operands = tuple(self.parts(run, node, depth) for run in runs if run)
+        line = node.start_point.row + 1
         if not operands:
             return Opaque(line, self.short(node), "operation")
         return Operation(line, self.short(node), operator, operands)
 
-    def expression(self, node: tree_sitter.Node) -> Expr:
-        return self.parts(node.named_children, node)
-
-    def parts(self, children: list[tree_sitter.Node], node: tree_sitter.Node) -> Expr:
+    def parts(self, children: list[tree_sitter.Node], node: tree_sitter.Node, depth: int) -> Expr:
         if not children:
             return Opaque(node.start_point.row + 1, self.short(node), "empty expression")
-        if len(children) == 1 and children[0].type not in ("variable_expr",):
-            return self.expr(children[0])
         head = children[0]
+        head_kind = head.type
+        if len(children) == 1 and head_kind != "variable_expr":
+            return self.expr(head, depth)
         line = head.start_point.row + 1
         span = self.data[head.start_byte : children[-1].end_byte].decode("utf-8", "replace")
         text = " ".join(span.split())[:_MAX_TEXT]
-        if head.type == "expression" and len(children) == 1:
-            return self.expr(head)
         # A traversal: a root (variable or parenthesised expression) then get_attr/index/splat.
         steps: list[str | Expr] = []
         for step in children[1:]:
-            if step.type == "get_attr":
-                ident = next((c for c in step.named_children if c.type == "identifier"), None)
+            kind = step.type
+            if kind == "get_attr":
+                ident = _first_of(step.named_children, "identifier")
                 steps.append(self.text(ident) if ident is not None else "?")
-            elif step.type == "index":
-                inner = step.named_children[0] if step.named_children else step
+            elif kind == "index":
+                named = step.named_children
+                inner = named[0] if named else step
                 if inner.type == "legacy_index":
-                    steps.append(
-                        Literal(line, self.text(inner), int(self.text(inner).lstrip(".") or 0))
-                    )
+                    raw = self.text(inner)
+                    steps.append(Literal(line, raw, int(raw.lstrip(".") or 0)))
                 else:
-                    index_expr = next(
-                        (c for c in inner.named_children if c.type == "expression"), None
-                    )
+                    index_expr = _first_of(inner.named_children, "expression")
                     if index_expr is None:
                         return Opaque(line, text, "index")
-                    steps.append(self.expr(index_expr))
+                    steps.append(self.expr(index_expr, depth))
             else:
-                return Opaque(line, text, step.type.replace("_", " "))
-        if head.type == "variable_expr":
+                return Opaque(line, text, kind.replace("_", " "))
+        if head_kind == "variable_expr":
             return Traversal(line, text, self.text(head), tuple(steps))
         return Opaque(line, text, "traversal of an expression")
 
-    def quoted_template(self, node: tree_sitter.Node) -> Expr:
+    def quoted_template(self, node: tree_sitter.Node, depth: int) -> Expr:
         children = node.children
         start = children[0].end_byte
         end = (
             children[-1].start_byte if children[-1].type == "quoted_template_end" else node.end_byte
         )
-        return self.template(node, start, end, _unescape_quoted)
+        return self.template(node, start, end, _unescape_quoted, depth)
 
-    def heredoc(self, node: tree_sitter.Node) -> Expr:
+    def heredoc(self, node: tree_sitter.Node, depth: int) -> Expr:
         children = node.children
         strip = self.text(children[0]) == "<<-"
         identifiers = [c for c in children if c.type == "heredoc_identifier"]
@@ -446,7 +461,7 @@ class _HclReader:
         start = newline + 1 if newline != -1 else opener.end_byte
         end = self.data.rfind(b"\n", 0, closer.start_byte) + 1
         end = max(end, start)
-        expr = self.template(node, start, end, _unescape_heredoc)
+        expr = self.template(node, start, end, _unescape_heredoc, depth)
         if strip:
             expr = _strip_heredoc_indent(expr)
         return expr
@@ -456,31 +471,33 @@ class _HclReader:
         node: tree_sitter.Node,
         start: int,
         end: int,
-        unescape: Any,
+        unescape: Callable[[str], str],
+        depth: int,
     ) -> Expr:
-        line = node.start_point.row + 1
         parts: list[str | Expr] = []
         cursor = start
         for child in node.named_children:
-            if child.type == "template_interpolation":
+            kind = child.type
+            if kind == "template_interpolation":
                 if child.start_byte > cursor:
                     parts.append(
                         unescape(self.data[cursor : child.start_byte].decode("utf-8", "replace"))
                     )
-                inner = next((c for c in child.named_children if c.type == "expression"), None)
+                inner = _first_of(child.named_children, "expression")
                 if inner is None:
-                    return Opaque(line, self.short(node), "empty interpolation")
-                parts.append(self.expr(inner))
+                    return Opaque(node.start_point.row + 1, self.short(node), "empty interpolation")
+                parts.append(self.expr(inner, depth))
                 cursor = child.end_byte
-            elif child.type == "template_directive":
-                return Opaque(line, self.short(node), "template directive")
+            elif kind == "template_directive":
+                return Opaque(node.start_point.row + 1, self.short(node), "template directive")
         if end > cursor:
             parts.append(unescape(self.data[cursor:end].decode("utf-8", "replace")))
+        line = node.start_point.row + 1
         if all(isinstance(p, str) for p in parts):
             return Literal(line, self.short(node), "".join(p for p in parts if isinstance(p, str)))
         return Template(line, self.short(node), tuple(parts))
 
-    def object(self, node: tree_sitter.Node) -> Expr:
+    def object(self, node: tree_sitter.Node, depth: int) -> Expr:
         items: list[ObjectItem] = []
         for elem in node.named_children:
             if elem.type != "object_elem":
@@ -488,20 +505,112 @@ class _HclReader:
             exprs = [c for c in elem.named_children if c.type == "expression"]
             if len(exprs) != 2:
                 continue
-            items.append(
-                ObjectItem(self.expr(exprs[0]), self.expr(exprs[1]), elem.start_point.row + 1)
-            )
+            key, value = self.expr(exprs[0], depth), self.expr(exprs[1], depth)
+            items.append(ObjectItem(key, value, elem.start_point.row + 1))
         return ObjectExpr(node.start_point.row + 1, self.short(node), tuple(items))
 
-    def call(self, node: tree_sitter.Node) -> Expr:
-        name_node = node.named_children[0]
-        args_node = next((c for c in node.named_children if c.type == "function_arguments"), None)
+    def call(self, node: tree_sitter.Node, depth: int) -> Expr:
+        children = node.named_children
+        args_node = _first_of(children, "function_arguments")
         args: tuple[Expr, ...] = ()
         if args_node is not None:
-            if any(c.type == "ellipsis" for c in args_node.named_children):
+            arguments = args_node.named_children
+            kinds = [c.type for c in arguments]
+            if "ellipsis" in kinds:
                 return Opaque(node.start_point.row + 1, self.short(node), "expanded arguments")
-            args = tuple(self.expr(c) for c in args_node.named_children if c.type == "expression")
-        return Call(node.start_point.row + 1, self.short(node), self.text(name_node), args)
+            args = tuple(
+                self.expr(c, depth)
+                for c, kind in zip(arguments, kinds, strict=True)
+                if kind == "expression"
+            )
+        name = self.text(children[0])
+        return Call(node.start_point.row + 1, self.short(node), name, args)
+
+
+# Expressions whose syntax trees have a known shape are read from their source text, which saves
+# visiting the three to six syntax nodes below them: a string without escapes or templates, a
+# decimal number, a name with attribute steps (no dashes: ``a-b`` parses as one name), a string
+# interpolating only such names, a one-line tuple of such strings.
+_NAME = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*"
+_CHARS = r'[^"\\$%\n]'
+_SIMPLE_EXPR = re.compile(
+    rf'"(?P<string>{_CHARS}*)"|(?P<number>[0-9]+(?:\.[0-9]+)?)|(?P<name>{_NAME})'
+)
+_SIMPLE_TEMPLATE = re.compile(rf'"(?:{_CHARS}|\$\{{{_NAME}\}})*"')
+_INTERPOLATION = re.compile(rf"\$\{{({_NAME})\}}")
+_STRING = re.compile(rf'"({_CHARS}*)"')
+_STRING_TUPLE = re.compile(
+    rf'\[[ \t]*(?:"{_CHARS}*"[ \t]*(?:,[ \t]*"{_CHARS}*"[ \t]*)*,?[ \t]*)?\]'
+)
+_ATTRIBUTE_START = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)[ \t]*=[ \t]*")
+# The deepest of these shapes (a string in a tuple) is five syntax levels below its expression.
+_SIMPLE_DEPTH = 5
+_KEYWORDS = frozenset({"true", "false", "null", "for", "in", "if"})
+
+
+def _from_text(raw: str, line: int) -> Expr | None:
+    """What a syntax node without errors whose source text is ``raw`` (on ``line``) parses to,
+    when it has one of the shapes above; None otherwise."""
+    if raw[:1] == "[":
+        return _string_tuple(raw, line)
+    match = _SIMPLE_EXPR.fullmatch(raw)
+    if match is None:
+        return _simple_template(raw, line) if raw[:1] == '"' else None
+    string = match["string"]
+    if string is not None:
+        return Literal(line, _shorten(raw), string)
+    number = match["number"]
+    if number is not None:
+        return Literal(line, raw, int(number) if "." not in number else float(number))
+    if raw in ("true", "false"):
+        return Literal(line, raw, raw == "true")
+    if raw == "null":
+        return Literal(line, "null", None)
+    return _name(raw, line)
+
+
+def _name(raw: str, line: int) -> Traversal | None:
+    root, *steps = raw.split(".")
+    if root in _KEYWORDS:
+        return None
+    return Traversal(line, raw[:_MAX_TEXT], root, tuple(steps))
+
+
+def _simple_template(raw: str, line: int) -> Template | None:
+    if "${" not in raw or _SIMPLE_TEMPLATE.fullmatch(raw) is None:
+        return None
+    parts: list[str | Expr] = []
+    # Literal text and interpolated names alternate: text, name, text, ..., text.
+    for index, piece in enumerate(_INTERPOLATION.split(raw[1:-1])):
+        if index % 2 == 0:
+            if piece:
+                parts.append(piece)
+            continue
+        name = _name(piece, line)
+        if name is None:
+            return None
+        parts.append(name)
+    return Template(line, _shorten(raw), tuple(parts))
+
+
+def _string_tuple(raw: str, line: int) -> TupleExpr | None:
+    if _STRING_TUPLE.fullmatch(raw) is None:
+        return None
+    items = tuple(Literal(line, _shorten(item[0]), item[1]) for item in _STRING.finditer(raw))
+    return TupleExpr(line, _shorten(raw), items)
+
+
+def _first_of(nodes: list[tree_sitter.Node], kind: str) -> tree_sitter.Node | None:
+    for node in nodes:
+        if node.type == kind:
+            return node
+    return None
+
+
+def _shorten(text: str) -> str:
+    """Source text for messages: whitespace runs as one space, at most _MAX_TEXT characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 3] + "..."
 
 
 def _strip_heredoc_indent(expr: Expr) -> Expr:

@@ -19,6 +19,7 @@ from mtlslint.loaders.tf_parse import (
     Body,
     Expr,
     JsonNode,
+    Literal,
     ObjectExpr,
     Traversal,
     TupleExpr,
@@ -61,6 +62,8 @@ class View(Protocol):
 
 def refs_in(value: Any) -> tuple[str, ...]:
     """Resource addresses inside an evaluated value."""
+    if not isinstance(value, (ResourceRef, list, dict)):
+        return ()
     found: list[str] = []
 
     def walk(v: Any) -> None:
@@ -121,8 +124,15 @@ class HclView:
         return self._setting(attribute)
 
     def _setting(self, attribute: Attribute) -> Setting:
-        value = self.scope.evaluate(attribute.expr)
-        refs = refs_in(value) or refs_in_expr(attribute.expr, self.scope)
+        expr = attribute.expr
+        if isinstance(expr, Literal):  # most attributes: nothing to evaluate or refer to
+            value: Any = expr.value
+            refs: tuple[str, ...] = ()
+        else:
+            value = self.scope.evaluate(expr)
+            refs = refs_in(value)
+            if not refs and not isinstance(expr, Traversal):  # a traversal's refs are its value's
+                refs = refs_in_expr(expr, self.scope)
         return Setting(
             value=value,
             location=Location(self.display, attribute.line),

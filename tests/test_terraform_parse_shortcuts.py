@@ -1,0 +1,152 @@
+"""The HCL reader takes plain strings, numbers, names, simple templates and string tuples from
+their source text instead of visiting their syntax nodes; both ways must give the same result.
+
+Each case is parsed twice: as the loader does, and with the shortcut switched off.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mtlslint.loaders import tf_parse
+from mtlslint.loaders.tf_parse import Literal, ParsedFile, Template, Traversal, TupleExpr
+
+CASES = [
+    'a = "arn:aws:acm:eu-west-1:111122223333:certificate/web"',
+    'a = ""',
+    'a = "  spaced   out  "',
+    'a = "é ünïcode"',
+    'a = "tab\there"',
+    'a = "50%"',
+    'a = "$5"',
+    'a = "escaped \\" quote"',
+    'a = "a\\nb"',
+    'a = "$${literal}"',
+    'a = "%%{literal}"',
+    "a = 8443",
+    "a = 007",
+    "a = 1.5",
+    "a = 1.5.3",
+    "a = 1e5",
+    "a = true",
+    "a = false",
+    "a = null",
+    "a = true.x",
+    "a = null_resource.x.id",
+    "a = var.x",
+    "a = var.true",
+    "a = aws_lb_trust_store.main.arn",
+    "a = for",
+    "a = in.x",
+    "a = my-name.x",
+    "a = var.x[0]",
+    "a = x.0",
+    "a = x.*.y",
+    'a = "${local.prefix}-edge"',
+    'a = "${a}${b}"',
+    'a = "x${a.b}y"',
+    'a = "${true}"',
+    'a = "${ a }"',
+    'a = "${a}-$${b}"',
+    'a = "${a}%{if b}c%{endif}"',
+    'a = ["a", "b"]',
+    'a = ["a", "b",]',
+    'a = [ "a" , "b" ]',
+    "a = []",
+    "a = [ ]",
+    'a = ["a", 1]',
+    'a = ["a",\n  "b"]',
+    'a = ["${x}"]',
+    'a = "a" # comment',
+    'a = "a" /* comment */',
+    "a /* c */ = 1",
+    'a = "unterminated',
+    "a = [1, 2",
+    "a = x.",
+    'b "label" {\n  a = "x"\n  c = ["y"]\n}',
+    'locals {\n  a = "${var.x}.${var.y}"\n  b = lookup(local.m, var.e, "v")\n}',
+]
+
+
+def _parse_without_shortcut(text: str, monkeypatch: pytest.MonkeyPatch) -> ParsedFile:
+    with monkeypatch.context() as patch:
+        patch.setattr(tf_parse, "_from_text", lambda raw, line: None)
+        return tf_parse.parse_hcl(text)
+
+
+@pytest.mark.parametrize("body", CASES)
+def test_shortcut_gives_what_the_syntax_tree_gives(
+    body: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = body + "\n"
+    assert tf_parse.parse_hcl(text) == _parse_without_shortcut(text, monkeypatch)
+
+
+def test_shortcut_shapes() -> None:
+    parsed = tf_parse.parse_hcl(
+        'a = "x"\nb = var.y.z\nc = "${local.p}-edge"\nd = ["m", "n"]\ne = 2\n'
+    )
+    attributes = parsed.body.attributes
+    assert attributes["a"].expr == Literal(1, '"x"', "x")
+    assert attributes["b"].expr == Traversal(2, "var.y.z", "var", ("y", "z"))
+    assert attributes["c"].expr == Template(
+        3, '"${local.p}-edge"', (Traversal(3, "local.p", "local", ("p",)), "-edge")
+    )
+    assert attributes["d"].expr == TupleExpr(
+        4, '["m", "n"]', (Literal(4, '"m"', "m"), Literal(4, '"n"', "n"))
+    )
+    assert attributes["e"].expr == Literal(5, "2", 2)
+
+
+def test_shortcut_near_the_nesting_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Close to MAX_EXPRESSION_DEPTH the limit is still reported where it is crossed."""
+    for depth in range(
+        tf_parse.MAX_EXPRESSION_DEPTH // 3 - 4, tf_parse.MAX_EXPRESSION_DEPTH // 3 + 2
+    ):
+        for inner in ('"x"', '["x"]', '"${x}"', "x.y", "1"):
+            text = "a = " + "(" * depth + inner + ")" * depth + "\n"
+            assert tf_parse.parse_hcl(text) == _parse_without_shortcut(text, monkeypatch)
+
+
+TOKENS = [
+    '"',
+    "${",
+    "}",
+    "[",
+    "]",
+    ",",
+    ".",
+    " ",
+    "\t",
+    "\\",
+    "$",
+    "%",
+    "x",
+    "var",
+    "true",
+    "null",
+    "for",
+    "-",
+    "0",
+    "1.5",
+    "é",
+    "#",
+    "\n",
+]
+
+
+@settings(
+    max_examples=300,
+    deadline=timedelta(seconds=2),
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(tokens=st.lists(st.sampled_from(TOKENS), max_size=14))
+def test_shortcut_agrees_on_generated_values(
+    tokens: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = "a = " + "".join(tokens) + "\n"
+    assert tf_parse.parse_hcl(text) == _parse_without_shortcut(text, monkeypatch)
