@@ -25,27 +25,52 @@ MAX_NODES = 1_000_000  # per document
 NODES_PER_CHARACTER = 2
 MIN_NODES = 20_000
 _STR_TAG = "tag:yaml.org,2002:str"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_UNSAFE_TAG_PREFIX = "tag:yaml.org,2002:python/"
+_ScalarNode = yaml.ScalarNode
+_SequenceNode = yaml.SequenceNode
+_MappingNode = yaml.MappingNode
 # Tags of plain scalars by their text (the safe resolver's answer depends on nothing else).
 _PLAIN_TAGS: dict[str, str] = {}
 _PLAIN_TAGS_MAX = 65_536
+# Values of scalars other than strings (ports, booleans, null) by tag and text, for the same reason.
+_SCALARS: dict[tuple[str, str], bool | int | float | None] = {}
+_SCALARS_MAX = 65_536
+# Only short texts are remembered: the caches live as long as the process, and a hostile file may
+# hold long scalars.
+_CACHED_TEXT_MAX = 256
 
 
 class _Loader(_BaseLoader):
-    """The safe loader, remembering how plain scalars resolve.
+    """The safe loader, remembering how scalars resolve.
 
-    libyaml's composer asks the (pure-Python) resolver for the tag of every scalar, which runs
-    the implicit-type regular expressions each time; the same words recur in every file.
+    libyaml's composer asks the (pure-Python) resolver for the tag of every node, which runs the
+    implicit-type regular expressions for each plain scalar; the same words recur in every file.
+    Path resolvers are never used (``yaml.add_path_resolver`` on a base loader cannot reach this
+    one), so the resolver need not track its place in the tree either.
     """
 
+    yaml_path_resolvers: dict[Any, Any] = {}  # noqa: RUF012 - never filled
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        pass
+
+    def ascend_resolver(self) -> None:
+        pass
+
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-        if kind is yaml.ScalarNode and implicit[0] and not self.yaml_path_resolvers:
+        if kind is _ScalarNode:
+            if not implicit[0]:  # quoted, or tagged with a bare "!"
+                return self.DEFAULT_SCALAR_TAG
             tag = _PLAIN_TAGS.get(value)
             if tag is None:
                 tag = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
-                if len(_PLAIN_TAGS) < _PLAIN_TAGS_MAX:
+                if len(_PLAIN_TAGS) < _PLAIN_TAGS_MAX and len(value) <= _CACHED_TEXT_MAX:
                     _PLAIN_TAGS[value] = tag
             return tag
-        return super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+        if kind is _MappingNode:
+            return self.DEFAULT_MAPPING_TAG
+        return self.DEFAULT_SEQUENCE_TAG
 
 
 class DocumentError(Exception):
@@ -60,6 +85,7 @@ class DocumentError(Exception):
 class PosMap(dict[str, Any]):
     """A mapping that knows its own line and the line of each key."""
 
+    __slots__ = ("key_lines", "line")  # no instance dict: there are hundreds of thousands
     line: int
     key_lines: dict[str, int]
 
@@ -70,6 +96,7 @@ class PosMap(dict[str, Any]):
 class PosList(list[Any]):
     """A sequence that knows its own line and the line of each item."""
 
+    __slots__ = ("item_lines", "line")
     line: int
     item_lines: list[int]
 
@@ -108,61 +135,119 @@ def line_of(container: Any, key: str | int, default: int = 1) -> int:
 
 
 class _Converter:
+    """Nodes to PosMap/PosList values, counting nodes and depth as it goes (pre-order).
+
+    The first node over a limit, in document order, is the one an error names. String scalars
+    (most nodes) are taken inside the loops over their parent's children rather than through
+    :meth:`convert`, with the same count and checks, which saves a call per node.
+    """
+
+    __slots__ = ("budget", "document_start", "limit", "loader", "nodes")
+
     def __init__(self, loader: Any, budget: int) -> None:
         self.loader = loader
         self.budget = budget  # nodes for the whole file
         self.nodes = 0  # in the whole file
-        self.document_nodes = 0  # in the current document
+        self.document_start = 0  # value of ``nodes`` when the current document began
+        self.limit = budget  # ``nodes`` may not pass this (the file's or the document's budget)
+
+    def start_document(self) -> None:
+        self.document_start = self.nodes
+        self.limit = min(self.budget, self.nodes + MAX_NODES)
+
+    def _too_many(self, node: yaml.Node) -> DocumentError:
+        limit = MAX_NODES if self.nodes - self.document_start > MAX_NODES else self.budget
+        return DocumentError(
+            f"document expands to more than {limit:,} nodes (alias bomb?)",
+            node.start_mark.line + 1,
+        )
 
     def convert(self, node: yaml.Node, depth: int) -> Any:
         self.nodes += 1
-        self.document_nodes += 1
-        if self.document_nodes > MAX_NODES or self.nodes > self.budget:
-            limit = MAX_NODES if self.document_nodes > MAX_NODES else self.budget
-            raise DocumentError(
-                f"document expands to more than {limit:,} nodes (alias bomb?)",
-                node.start_mark.line + 1,
-            )
+        if self.nodes > self.limit:
+            raise self._too_many(node)
         if depth > MAX_DEPTH:
             raise DocumentError(f"nesting deeper than {MAX_DEPTH} levels", node.start_mark.line + 1)
-        if node.tag == _STR_TAG and type(node) is yaml.ScalarNode:
-            # Most scalars are strings: what the constructor would return, without its machinery.
+        kind = type(node)
+        tag = node.tag
+        if tag == _STR_TAG and kind is _ScalarNode:
+            # What the constructor would return, without its machinery.
             return node.value
-        if node.tag.startswith("tag:yaml.org,2002:python/"):
+        if tag.startswith(_UNSAFE_TAG_PREFIX):
             raise DocumentError(
-                f"refusing the unsafe tag {node.tag!r} (mtlslint never constructs objects)",
+                f"refusing the unsafe tag {tag!r} (mtlslint never constructs objects)",
                 node.start_mark.line + 1,
             )
-        if isinstance(node, yaml.MappingNode):
+        if kind is _MappingNode:
             result = PosMap()
             result.line = node.start_mark.line + 1
-            result.key_lines = {}
+            key_lines: dict[str, int] = {}
+            result.key_lines = key_lines
+            depth += 1
+            inline = depth <= MAX_DEPTH  # children pass the depth check
             for key_node, value_node in node.value:
-                if key_node.tag == "tag:yaml.org,2002:merge":
-                    merged = self.convert(value_node, depth + 1)
+                key_tag = key_node.tag
+                if key_tag == _MERGE_TAG:
+                    merged = self.convert(value_node, depth)
                     for part in merged if isinstance(merged, list) else [merged]:
                         if isinstance(part, PosMap):
                             for k, v in part.items():
                                 result.setdefault(k, v)
-                                result.key_lines.setdefault(k, part.line_of(k))
+                                key_lines.setdefault(k, part.line_of(k))
                     continue
-                key = self.convert(key_node, depth + 1)
-                key = key if isinstance(key, str) else str(key)
-                result[key] = self.convert(value_node, depth + 1)
-                result.key_lines[key] = key_node.start_mark.line + 1
+                if inline and key_tag == _STR_TAG and type(key_node) is _ScalarNode:
+                    self.nodes += 1
+                    if self.nodes > self.limit:
+                        raise self._too_many(key_node)
+                    key = key_node.value
+                else:
+                    key = self.convert(key_node, depth)
+                    if not isinstance(key, str):
+                        key = str(key)
+                if inline and value_node.tag == _STR_TAG and type(value_node) is _ScalarNode:
+                    self.nodes += 1
+                    if self.nodes > self.limit:
+                        raise self._too_many(value_node)
+                    result[key] = value_node.value
+                else:
+                    result[key] = self.convert(value_node, depth)
+                key_lines[key] = key_node.start_mark.line + 1
             return result
-        if isinstance(node, yaml.SequenceNode):
+        if kind is _SequenceNode:
             items = PosList()
             items.line = node.start_mark.line + 1
-            items.item_lines = []
+            item_lines: list[int] = []
+            items.item_lines = item_lines
+            depth += 1
+            inline = depth <= MAX_DEPTH
             for item in node.value:
-                items.append(self.convert(item, depth + 1))
-                items.item_lines.append(item.start_mark.line + 1)
+                if inline and item.tag == _STR_TAG and type(item) is _ScalarNode:
+                    self.nodes += 1
+                    if self.nodes > self.limit:
+                        raise self._too_many(item)
+                    items.append(item.value)
+                else:
+                    items.append(self.convert(item, depth))
+                item_lines.append(item.start_mark.line + 1)
             return items
+        return self._scalar(node)
+
+    def _scalar(self, node: yaml.Node) -> Any:
+        key = (node.tag, node.value)
+        if key in _SCALARS:
+            return _SCALARS[key]
         try:
-            return self.loader.construct_object(node, deep=True)
+            value = self.loader.construct_object(node, deep=True)
         except yaml.constructor.ConstructorError as exc:
             raise DocumentError(_describe(exc), node.start_mark.line + 1) from None
+        # Only immutable values may be shared between documents.
+        if (
+            type(value) in (bool, int, float, type(None))
+            and len(_SCALARS) < _SCALARS_MAX
+            and len(node.value) <= _CACHED_TEXT_MAX
+        ):
+            _SCALARS[key] = value
+        return value
 
 
 def _describe(exc: yaml.YAMLError) -> str:
@@ -189,7 +274,7 @@ def load_documents(text: str, *, json_input: bool = False) -> list[Document]:
             node = loader.get_node()
             if node is None:
                 continue
-            converter.document_nodes = 0
+            converter.start_document()
             value = converter.convert(node, 0)
             if value is not None:
                 documents.append(Document(value=value, line=node.start_mark.line + 1))
