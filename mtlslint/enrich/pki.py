@@ -138,7 +138,17 @@ def _is_self_signed(cert: Any) -> bool:
 
 
 def certificate_facts(der: bytes) -> CertFacts:
-    """Facts of one DER certificate; raises ``ValueError`` when it cannot be read."""
+    """Facts of one DER certificate; raises ``ValueError`` when it cannot be read.
+
+    Remembered by the DER bytes (the facts are immutable): a tree often holds one certificate many
+    times, the same CA in every Secret of a namespace, and parsing it and checking its signature
+    takes about a millisecond each time.
+    """
+    return _certificate_facts(bytes(der))
+
+
+@lru_cache(maxsize=4096)
+def _certificate_facts(der: bytes) -> CertFacts:
     from cryptography import x509
 
     cert = x509.load_der_x509_certificate(der)
