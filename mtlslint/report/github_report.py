@@ -34,7 +34,9 @@ _PROPERTY_ESCAPES = {**_DATA_ESCAPES, ":": "%3A", ",": "%2C"}
 # Every other control character (ESC, and those some readers take as line breaks: \v, \f,
 # \x1c-\x1e, \x85, U+2028, U+2029): the runner has no escape for them, so they are written as
 # their percent-encoded UTF-8 bytes and show up literally in the log and the annotation.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL = "\x00-\x1f\x7f-\x9f\u2028\u2029"
+_DATA_SPECIAL = re.compile(f"[%\r\n{_CONTROL}]")
+_PROPERTY_SPECIAL = re.compile(f"[%\r\n:,{_CONTROL}]")
 
 
 def render(report: ScanReport, *, color: bool = False) -> str:
@@ -46,24 +48,18 @@ def render(report: ScanReport, *, color: bool = False) -> str:
 
 def escape_data(value: str) -> str:
     """Escape a command's message (after ``::``)."""
-    return _escape(value, _DATA_ESCAPES)
+    return _DATA_SPECIAL.sub(_escape_char, no_surrogates(value))
 
 
 def escape_property(value: str) -> str:
     """Escape a property value (``file=``, ``title=``...): also ``:`` and ``,``."""
-    return _escape(value, _PROPERTY_ESCAPES)
+    return _PROPERTY_SPECIAL.sub(_escape_char, no_surrogates(value))
 
 
-def _escape(value: str, escapes: dict[str, str]) -> str:
-    out = []
-    for char in no_surrogates(value):
-        if char in escapes:
-            out.append(escapes[char])
-        elif _CONTROL.match(char):
-            out.append("".join(f"%{byte:02X}" for byte in char.encode("utf-8")))
-        else:
-            out.append(char)
-    return "".join(out)
+def _escape_char(match: re.Match[str]) -> str:
+    char = match.group()
+    escaped = _PROPERTY_ESCAPES.get(char)  # only ":" and "," are not also data escapes
+    return escaped or "".join(f"%{byte:02X}" for byte in char.encode("utf-8"))
 
 
 def _annotation(finding: Finding) -> str:

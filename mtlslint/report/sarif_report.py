@@ -5,13 +5,23 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from mtlslint.model import Finding
 from mtlslint.report import RuleInfo, ScanReport
-from mtlslint.report._common import no_surrogates, sort_findings
+from mtlslint.report._common import (
+    JSON_SLOT,
+    json_array,
+    json_indent,
+    json_object,
+    json_splice,
+    json_strings,
+    no_surrogates,
+    sort_findings,
+)
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/mtlslint/mtlslint"
@@ -24,27 +34,126 @@ SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "
 
 
 def render(report: ScanReport, *, color: bool = False) -> str:
-    """The report as a one-run SARIF log, indented, with a trailing newline."""
+    """The report as a one-run SARIF log, indented, with a trailing newline.
+
+    The same text as ``json.dumps(log, indent=2, ensure_ascii=False)`` with lone surrogates
+    (undecodable bytes in a name, which cannot be written as UTF-8) replaced; the results are
+    written from a template.
+    """
     rules = _unique_rules(report.rules)
     index = {rule.id: i for i, rule in enumerate(rules)}
-    run: dict[str, Any] = {
-        "tool": {
-            "driver": {
-                "name": "mtlslint",
-                "version": report.tool_version,
-                "informationUri": INFORMATION_URI,
-                "rules": [_rule(rule) for rule in rules],
-            }
-        },
-        "invocations": [_invocation(report.errors)],
-        "columnKind": "unicodeCodePoints",
-        "results": [_result(f, index.get(f.rule_id)) for f in sort_findings(report.findings)],
+    tool = {
+        "driver": {
+            "name": "mtlslint",
+            "version": report.tool_version,
+            "informationUri": INFORMATION_URI,
+            "rules": [_rule(rule) for rule in rules],
+        }
     }
+    run = [
+        ("tool", _dumps(tool, 3)),
+        ("invocations", _dumps([_invocation(report.errors)], 3)),
+        ("columnKind", '"unicodeCodePoints"'),
+        ("results", JSON_SLOT),
+    ]
     if report.root_uri:
-        run["originalUriBaseIds"] = {SRCROOT: {"uri": root_uri(report.root_uri)}}
-    log = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
-    # Lone surrogates (undecodable bytes in a name) cannot be written as UTF-8: replace them.
-    return no_surrogates(json.dumps(log, indent=2, ensure_ascii=False)) + "\n"
+        run.append(("originalUriBaseIds", _dumps({SRCROOT: {"uri": root_uri(report.root_uri)}}, 3)))
+    log = [
+        ("$schema", _dumps(SCHEMA_URI, 1)),
+        ("version", '"2.1.0"'),
+        ("runs", json_array([json_object(run, 2)], 1)),
+    ]
+    results = [_result_json(f, index.get(f.rule_id)) for f in sort_findings(report.findings)]
+    return json_splice(json_object(log, 0) + "\n", results, 3)
+
+
+def _dumps(value: Any, level: int) -> str:
+    """``value`` as json.dumps(indent=2) writes it ``level`` levels deep, surrogates replaced."""
+    if type(value) is str:
+        return encode_basestring(no_surrogates(value))
+    if type(value) is int:
+        return int.__repr__(value)
+    return no_surrogates(json_indent(json.dumps(value, indent=2, ensure_ascii=False), level))
+
+
+# One result (a dict of these keys, in this order) as json.dumps(indent=2) writes it nested in
+# "results"; ruleIndex, region's startColumn, endLine and snippet, and partialFingerprints are
+# optional and filled in, with their commas, by _result_json().
+_RESULT = """{
+          "ruleId": %(rule_id)s,%(rule_index)s
+          "level": %(level)s,
+          "message": {
+            "text": %(message)s
+          },
+          "locations": [
+            {
+              "physicalLocation": {
+                "artifactLocation": {
+                  "uri": %(uri)s,
+                  "uriBaseId": "%%SRCROOT%%"
+                },
+                "region": {
+                  "startLine": %(start_line)s%(region)s
+                }
+              }
+            }
+          ]%(fingerprints)s,
+          "properties": {
+            "severity": %(severity)s,
+            "resource": %(resource)s,
+            "format": %(format)s
+          }
+        }"""
+
+
+def _result_json(finding: Finding, rule_index: int | None) -> str:
+    """The SARIF result of ``finding``, as JSON text at its place in the log."""
+    location = finding.location
+    start_line = max(1, location.line)
+    region = ""
+    if location.column is not None and location.column >= 1:
+        region += f',\n                  "startColumn": {_dumps(location.column, 9)}'
+    if location.end_line is not None and location.end_line >= start_line:
+        region += f',\n                  "endLine": {_dumps(location.end_line, 9)}'
+    if finding.snippet:
+        region += (
+            ',\n                  "snippet": {\n'
+            f'                    "text": {_dumps(finding.snippet, 10)}\n'
+            "                  }"
+        )
+    fingerprints = ""
+    if finding.fingerprint:
+        fingerprints = (
+            ',\n          "partialFingerprints": {\n'
+            f"            {encode_basestring(FINGERPRINT_KEY)}: {_dumps(finding.fingerprint, 6)}\n"
+            "          }"
+        )
+    strings = (
+        finding.rule_id,
+        LEVELS[finding.severity],
+        finding.message or finding.title,
+        artifact_uri(location.file),
+        finding.severity,
+        finding.resource,
+        finding.format,
+    )
+    encoded = json_strings(strings) or [
+        _dumps(value, level) for value, level in zip(strings, (5, 5, 6, 9, 6, 6, 6), strict=True)
+    ]
+    rule_id, level, message, uri, severity, resource, format_ = encoded
+    return _RESULT % {
+        "rule_id": rule_id,
+        "rule_index": "" if rule_index is None else f'\n          "ruleIndex": {rule_index},',
+        "level": level,
+        "message": message,
+        "uri": uri,
+        "start_line": _dumps(start_line, 9),
+        "region": region,
+        "fingerprints": fingerprints,
+        "severity": severity,
+        "resource": resource,
+        "format": format_,
+    }
 
 
 def artifact_uri(file: str) -> str:
@@ -96,39 +205,6 @@ def _rule(rule: RuleInfo) -> dict[str, Any]:
     if rule.help_uri:
         descriptor["helpUri"] = rule.help_uri
     return descriptor
-
-
-def _result(finding: Finding, rule_index: int | None) -> dict[str, Any]:
-    location = finding.location
-    start_line = max(1, location.line)
-    region: dict[str, Any] = {"startLine": start_line}
-    if location.column is not None and location.column >= 1:
-        region["startColumn"] = location.column
-    if location.end_line is not None and location.end_line >= start_line:
-        region["endLine"] = location.end_line
-    if finding.snippet:
-        region["snippet"] = {"text": finding.snippet}
-    result: dict[str, Any] = {"ruleId": finding.rule_id}
-    if rule_index is not None:
-        result["ruleIndex"] = rule_index
-    result["level"] = LEVELS[finding.severity]
-    result["message"] = {"text": finding.message or finding.title}
-    result["locations"] = [
-        {
-            "physicalLocation": {
-                "artifactLocation": {"uri": artifact_uri(location.file), "uriBaseId": SRCROOT},
-                "region": region,
-            }
-        }
-    ]
-    if finding.fingerprint:
-        result["partialFingerprints"] = {FINGERPRINT_KEY: finding.fingerprint}
-    result["properties"] = {
-        "severity": finding.severity,
-        "resource": finding.resource,
-        "format": finding.format,
-    }
-    return result
 
 
 def _invocation(errors: Sequence[Mapping[str, str]]) -> dict[str, Any]:
