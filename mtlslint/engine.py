@@ -29,6 +29,12 @@ _TEMPLATE_FIELD = re.compile(r"\{([a-z_][a-z0-9_]*(?:\.[a-z0-9_-]+)*)\}")
 _REQUIRED_KEYS = ("id", "slug", "title", "severity", "applies_to", "formats", "message")
 
 Record = TlsEndpoint | Certificate
+# Model records: never mappings, so a field of theirs is an attribute.
+_RECORD_TYPES = frozenset(
+    value
+    for value in vars(model_module).values()
+    if isinstance(value, type) and dataclasses.is_dataclass(value)
+)
 
 
 class RuleError(Exception):
@@ -212,11 +218,17 @@ _MISSING = object()
 
 def resolve(record: Any, path: str) -> Any:
     """The value at dotted ``path`` in a model record (attributes, then mapping keys)."""
-    value = record
-    for part in path.split("."):
+    return _resolve_parts(record, path.split("."))
+
+
+def _resolve_parts(value: Any, parts: Sequence[str]) -> Any:
+    for part in parts:
         if value is None:
             return None
-        value = value.get(part) if isinstance(value, Mapping) else getattr(value, part, None)
+        if type(value) in _RECORD_TYPES:  # never mappings; the check is much cheaper
+            value = getattr(value, part, None)
+        else:
+            value = value.get(part) if isinstance(value, Mapping) else getattr(value, part, None)
     return value
 
 
@@ -262,12 +274,6 @@ def matches(condition: Mapping[str, Any], record: Record, settings: EngineSettin
 
 
 Check = Callable[[Any], bool]
-# Model records: never mappings, so a field of theirs is an attribute.
-_RECORD_TYPES = frozenset(
-    value
-    for value in vars(model_module).values()
-    if isinstance(value, type) and dataclasses.is_dataclass(value)
-)
 
 
 def compile_condition(condition: Mapping[str, Any], settings: EngineSettings) -> Check:
@@ -365,13 +371,27 @@ def _compare(value: Any, other: Any, op: Any) -> bool:
 
 
 def render_message(template: str, record: Record, settings: EngineSettings) -> str:
-    def substitute(match: re.Match[str]) -> str:
-        path = match.group(1)
-        if path.startswith("config."):
-            return str(settings.thresholds.get(path.removeprefix("config.")))
-        return _display(resolve(record, path))
+    return _message_renderer(template, settings)(record)
 
-    return _TEMPLATE_FIELD.sub(substitute, template)
+
+def _message_renderer(template: str, settings: EngineSettings) -> Callable[[Record], str]:
+    """``render_message(template, record, settings)`` as a function of the record alone."""
+    pieces = _TEMPLATE_FIELD.split(template)  # text, field, text, field, ..., text
+    form = pieces[0].replace("%", "%%")  # the template for the % operator
+    paths: list[list[str]] = []
+    for path, text in zip(pieces[1::2], pieces[2::2], strict=True):
+        if path.startswith("config."):
+            form += str(settings.thresholds.get(path.removeprefix("config."))).replace("%", "%%")
+        else:
+            form += "%s"
+            paths.append(path.split("."))
+        form += text.replace("%", "%%")
+
+    def render(record: Record) -> str:
+        values = [_resolve_parts(record, parts) for parts in paths]
+        return form % tuple(v if type(v) is str else _display(v) for v in values)
+
+    return render
 
 
 _MAX_LISTED = 5
@@ -395,13 +415,20 @@ def _display(value: Any) -> str:
 
 def location_for(record: Record, field_path: str | None) -> Location:
     """Where the ``field`` is written, else its nearest written parent, else the record."""
-    if field_path:
-        parts = field_path.split(".")
-        while parts:
-            found = record.locations.get(".".join(parts))
-            if found is not None:
-                return found
-            parts.pop()
+    return _locate(record, _field_and_parents(field_path))
+
+
+def _field_and_parents(field_path: str | None) -> list[str]:
+    """``a.b.c`` -> ``["a.b.c", "a.b", "a"]``."""
+    parts = field_path.split(".") if field_path else []
+    return [".".join(parts[:end]) for end in range(len(parts), 0, -1)]
+
+
+def _locate(record: Record, paths: Sequence[str]) -> Location:
+    for path in paths:
+        found = record.locations.get(path)
+        if found is not None:
+            return found
     return record.location
 
 
@@ -411,9 +438,7 @@ def fingerprint(rule_id: str, location: Location, resource: str, flagged_text: s
     digest = hashlib.sha256(
         # surrogatepass: a file name with bytes that are not UTF-8 (kept as lone surrogates)
         # must hash, not crash the scan
-        "\x1f".join((rule_id, location.file, resource, normalised)).encode(
-            "utf-8", "surrogatepass"
-        )
+        "\x1f".join((rule_id, location.file, resource, normalised)).encode("utf-8", "surrogatepass")
     )
     return digest.hexdigest()[:32]
 
@@ -442,36 +467,110 @@ def evaluate(
     line_text: LineReader,
 ) -> Iterator[Finding]:
     """Every finding of ``rules`` over the model, unsuppressed."""
-    endpoints = apply_policy(endpoints, settings)
+    records = _RecordLists(apply_policy(endpoints, settings), certificates)
+    # The records that pass the first part of an ``all`` condition, by list of records and part:
+    # most rules start with role == "server", and rules share the lists.
+    passed_first: dict[tuple[int, str], list[Record]] = {}
     for rule in rules:
-        if rule.where is None:
+        if rule.where is None or rule.applies_to not in ("endpoint", "certificate"):
             continue
-        records: Sequence[Record]
-        if rule.applies_to == "endpoint":
-            records = endpoints
-        elif rule.applies_to == "certificate":
-            records = certificates
+        compiled = _compiled(rule, settings)
+        applicable = records.of(rule)
+        if not applicable:
+            continue
+        first, rest = compiled.first, compiled.rest
+        if records.some_ignore(rule.applies_to):
+            passed = [r for r in applicable if rule.id not in r.ignored_rules and first(r)]
         else:
+            key = (id(applicable), compiled.first_key)
+            found = passed_first.get(key)
+            if found is None:
+                found = passed_first[key] = [r for r in applicable if first(r)]
+            passed = found
+        flagged = passed if rest is None else [r for r in passed if rest(r)]
+        if not flagged:
             continue
-        condition = compile_condition(rule.where, settings)
-        for record in records:
-            if record.format not in rule.formats and not (
-                rule.applies_to == "certificate" and "certificate" in rule.formats
-            ):
-                continue
-            if rule.id in record.ignored_rules:
-                continue
-            if not condition(record):
-                continue
-            yield make_finding(
+        if compiled.message is None:  # here, as it may fail: a config value that does not exist
+            compiled.message = _message_renderer(rule.message, settings)
+        severity = settings.severity_overrides.get(rule.id, rule.severity)
+        for record in flagged:
+            yield _finding(
                 rule,
-                location_for(record, rule.field),
-                render_message(rule.message, record, settings),
-                resource=record.id,
-                format_name=record.format,
-                settings=settings,
-                line_text=line_text,
+                severity,
+                _locate(record, compiled.where),
+                compiled.message(record),
+                record.id,
+                record.format,
+                line_text,
             )
+
+
+@dataclass(slots=True)
+class _CompiledRule:
+    """A rule compiled for one :class:`EngineSettings`: its condition as ``first`` and ``rest``
+    (the first part of an ``all`` and the others, or the condition and None), where its field
+    is written, and its message once it has a finding."""
+
+    first: Check
+    first_key: str
+    rest: Check | None
+    where: list[str]
+    message: Callable[[Record], str] | None = None
+
+
+# evaluate() runs once per unit of work, thousands of times in a scan: each rule is compiled once
+# per rule and settings object (the objects are kept, so that their ids stay theirs).
+_COMPILED: dict[tuple[int, int], tuple[Rule, EngineSettings, _CompiledRule]] = {}
+_COMPILED_MAX = 1024
+
+
+def _compiled(rule: Rule, settings: EngineSettings) -> _CompiledRule:
+    key = (id(rule), id(settings))
+    cached = _COMPILED.get(key)
+    if cached is not None and cached[0] is rule and cached[1] is settings:
+        return cached[2]
+    condition = rule.where or {}
+    parts = condition.get("all")
+    if parts:
+        first = compile_condition(parts[0], settings)
+        rest = compile_condition({"all": parts[1:]}, settings) if len(parts) > 1 else None
+        first_key = repr(parts[0])
+    else:
+        first, rest, first_key = compile_condition(condition, settings), None, repr(condition)
+    compiled = _CompiledRule(first, first_key, rest, _field_and_parents(rule.field))
+    if len(_COMPILED) >= _COMPILED_MAX:
+        _COMPILED.clear()
+    _COMPILED[key] = (rule, settings, compiled)
+    return compiled
+
+
+class _RecordLists:
+    """The records each rule applies to by kind and format, in model order; one list for all
+    rules with the same ones (kept alive: ``evaluate`` keys results by the lists' ids)."""
+
+    def __init__(self, endpoints: Sequence[Record], certificates: Sequence[Record]) -> None:
+        self._all = {"endpoint": list(endpoints), "certificate": list(certificates)}
+        self._formats = {kind: {r.format for r in found} for kind, found in self._all.items()}
+        self._ignoring = {
+            kind: any(r.ignored_rules for r in found) for kind, found in self._all.items()
+        }
+        self._lists: dict[tuple[str, tuple[str, ...]], list[Record]] = {}
+
+    def of(self, rule: Rule) -> list[Record]:
+        key = (rule.applies_to, rule.formats)
+        if key not in self._lists:
+            every = self._all[rule.applies_to]
+            if (rule.applies_to == "certificate" and "certificate" in rule.formats) or (
+                self._formats[rule.applies_to] <= set(rule.formats)
+            ):
+                self._lists[key] = every
+            else:
+                self._lists[key] = [r for r in every if r.format in rule.formats]
+        return self._lists[key]
+
+    def some_ignore(self, kind: str) -> bool:
+        """Whether any record of ``kind`` ignores some rule (mtlslint.io/ignore)."""
+        return self._ignoring[kind]
 
 
 class LineReader:
@@ -484,25 +583,44 @@ class LineReader:
     def __init__(self, texts: Mapping[str, str] | None = None) -> None:
         self._starts: dict[str, array[int]] = {}
         self._texts = dict(texts or {})
+        # The lines asked for so far: findings share lines, and suppression asks again.
+        self._lines: dict[tuple[str, int], str] = {}
 
     def add(self, display: str, text: str) -> None:
         self._texts[display] = text
+        if self._starts.pop(display, None) is not None:
+            self._lines = {k: v for k, v in self._lines.items() if k[0] != display}
 
     def __call__(self, location: Location) -> str:
-        text = self._texts.get(location.file)
-        starts = self._starts.get(location.file)
-        if starts is None or text is None:
-            if text is None:
-                try:
-                    text = Path(location.file).read_text(encoding="utf-8", errors="replace")
-                except OSError:
-                    text = ""
-                self._texts[location.file] = text
+        key = (location.file, location.line)
+        line = self._lines.get(key)
+        if line is None:
+            line = self._lines[key] = self._read(location.file, location.line)
+        return line
+
+    def mentions(self, file: str, needle: str) -> bool:
+        """Whether ``needle`` is anywhere in ``file`` (if not, none of its lines holds it)."""
+        return needle in self._text(file)
+
+    def _text(self, file: str) -> str:
+        text = self._texts.get(file)
+        if text is None:
+            try:
+                text = Path(file).read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                text = ""
+            self._texts[file] = text
+        return text
+
+    def _read(self, file: str, number: int) -> str:
+        text = self._text(file)
+        starts = self._starts.get(file)
+        if starts is None:
             starts = array("q", accumulate(map(len, text.splitlines(keepends=True)), initial=0))
-            self._starts[location.file] = starts
-        if 1 <= location.line < len(starts):
+            self._starts[file] = starts
+        if 1 <= number < len(starts):
             # The line with its end, then without it, exactly as splitlines() would give it.
-            return text[starts[location.line - 1] : starts[location.line]].splitlines()[0]
+            return text[starts[number - 1] : starts[number]].splitlines()[0]
         return ""
 
 
@@ -516,8 +634,20 @@ def make_finding(
     settings: EngineSettings,
     line_text: LineReader,
 ) -> Finding:
-    line = line_text(location)
     severity = settings.severity_overrides.get(rule.id, rule.severity)
+    return _finding(rule, severity, location, message, resource, format_name, line_text)
+
+
+def _finding(
+    rule: Rule,
+    severity: Severity,
+    location: Location,
+    message: str,
+    resource: str,
+    format_name: str,
+    line_text: LineReader,
+) -> Finding:
+    line = line_text(location)
     return Finding(
         rule_id=rule.id,
         slug=rule.slug,
