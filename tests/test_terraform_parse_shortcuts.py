@@ -150,3 +150,9 @@ def test_shortcut_agrees_on_generated_values(
 ) -> None:
     text = "a = " + "".join(tokens) + "\n"
     assert tf_parse.parse_hcl(text) == _parse_without_shortcut(text, monkeypatch)
+
+
+def test_a_number_that_is_none_is_a_syntax_error_at_its_place() -> None:
+    """tree-sitter reads ``0xx`` as one numeric literal; HCL has no such number."""
+    parsed = tf_parse.parse_hcl("a = 1\nb = 0xx\n")
+    assert [(e.line, e.column, e.message) for e in parsed.errors] == [(2, 5, "invalid number 0xx")]

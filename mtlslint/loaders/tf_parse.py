@@ -160,7 +160,9 @@ MAX_BLOCK_DEPTH = 32
 MAX_EXPRESSION_DEPTH = 150
 
 
-class _TooDeep(Exception):
+class _Unreadable(Exception):
+    """A construct the reader stops at: nested too deeply, a number that is none."""
+
     def __init__(self, problem: SyntaxProblem) -> None:
         super().__init__(problem.message)
         self.problem = problem
@@ -185,7 +187,7 @@ def parse_hcl(text: str) -> ParsedFile:
         _collect_errors(tree.root_node, data, errors)
     try:
         body = reader.body(body_node, 0) if body_node is not None else Body()
-    except _TooDeep as exc:
+    except _Unreadable as exc:
         return ParsedFile(body=Body(), errors=sorted([*errors, exc.problem], key=_position))
     return ParsedFile(body=body, errors=errors)
 
@@ -255,9 +257,9 @@ class _HclReader:
     def __init__(self, data: bytes) -> None:
         self.data = data
 
-    def too_deep(self, node: tree_sitter.Node, message: str) -> _TooDeep:
+    def fail(self, node: tree_sitter.Node, message: str) -> _Unreadable:
         point = node.start_point
-        return _TooDeep(SyntaxProblem(point.row + 1, point.column + 1, message))
+        return _Unreadable(SyntaxProblem(point.row + 1, point.column + 1, message))
 
     def text(self, node: tree_sitter.Node) -> str:
         return self.data[node.start_byte : node.end_byte].decode("utf-8", "replace")
@@ -267,7 +269,7 @@ class _HclReader:
 
     def body(self, node: tree_sitter.Node, depth: int) -> Body:
         if depth >= MAX_BLOCK_DEPTH:
-            raise self.too_deep(node, f"blocks nested more than {MAX_BLOCK_DEPTH} levels deep")
+            raise self.fail(node, f"blocks nested more than {MAX_BLOCK_DEPTH} levels deep")
         body = Body()
         for child in node.named_children:
             kind = child.type
@@ -334,7 +336,7 @@ class _HclReader:
     def expr(self, node: tree_sitter.Node, depth: int) -> Expr:
         if depth >= MAX_EXPRESSION_DEPTH:
             message = f"expression nested more than {MAX_EXPRESSION_DEPTH} syntax levels deep"
-            raise self.too_deep(node, message)
+            raise self.fail(node, message)
         depth += 1
         kind = node.type
         # Most frequent kinds first.
@@ -357,7 +359,10 @@ class _HclReader:
             try:
                 number: int | float = int(raw)
             except ValueError:
-                number = float(raw)
+                try:
+                    number = float(raw)
+                except ValueError:
+                    raise self.fail(node, f"invalid number {_shorten(raw)}") from None
             return Literal(node.start_point.row + 1, raw, number)
         if kind == "function_call":
             return self.call(node, depth)
