@@ -12,7 +12,7 @@ import hashlib
 import os
 import re
 import stat
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -68,17 +68,26 @@ class Discovery:
     sources: list[Source] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (display path, reason)
     problems: list[Problem] = field(default_factory=list)
+    # How many files are to be loaded, and their reading notes (display path, note): also when
+    # ``sources`` holds only some of them (Walker.finish_unread).
+    source_count: int = 0
+    notes: list[tuple[str, str]] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class FileRead:
-    """A file the walk read, not yet classified (:meth:`Walker.finish` does that)."""
+    """A file the walk found: its metadata, then its bytes (:meth:`Walker.read_contents`), then
+    its classification (:meth:`Walker.finish`).
 
-    path: Path
+    ``stamp`` is what tells a changed file from its metadata alone: size, modification and
+    change times (nanoseconds) and inode; empty for standard input."""
+
+    path: str
     display: str
     root: Path
-    data: bytes
     explicit: bool
+    stamp: tuple[int, ...] = ()
+    data: bytes | None = None
 
 
 # What classifying a file gave: ("source", format, notes) or ("skipped", reason, ()). A scan
@@ -269,34 +278,103 @@ class Walker:
     def add_text(self, name: str, data: bytes) -> None:
         """A file read from standard input, judged as if it were named ``name``."""
         path = self.cwd / name
-        self.reads.append(FileRead(path, display_path(path, self.cwd), path.parent, data, True))
+        display = display_path(path, self.cwd)
+        self.reads.append(FileRead(str(path), display, path.parent, True, data=data))
+
+    @property
+    def newest_change_ns(self) -> int:
+        """The latest modification or change time among the files found (0 for none)."""
+        return max((max(r.stamp[1], r.stamp[2]) for r in self.reads if r.stamp), default=0)
+
+    def stamps(self) -> str | None:
+        """A digest of what the walk found, from metadata alone: each file's paths and
+        :attr:`FileRead.stamp`, and what was skipped before reading. None when a file has no
+        metadata to go by (standard input)."""
+        if any(not read.stamp for read in self.reads):
+            return None
+        digest = hashlib.sha256()
+        for read in self.reads:
+            line = f"{read.path}\0{read.display}\0{read.root}\0{read.explicit:d}\0{read.stamp}\n"
+            digest.update(line.encode("utf-8", "surrogatepass"))
+        digest.update(repr((self.result.skipped, self.result.problems)).encode("utf-8", "replace"))
+        return digest.hexdigest()
+
+    def read_contents(self) -> None:
+        """Read every file found and not read yet; one that cannot be read is skipped, with the
+        reason."""
+        kept: list[FileRead] = []
+        done = 0
+        for read in self.reads:
+            if read.data is None:
+                try:
+                    with open(read.path, "rb") as handle:
+                        read.data = handle.read()
+                except OSError as exc:
+                    self.result.skipped.append((read.display, f"cannot read: {exc.strerror}"))
+                    continue
+                done += 1
+                if self.progress and done % PROGRESS_EVERY == 0:
+                    self.progress(f"reading files: {done} read")
+            kept.append(read)
+        self.reads = kept
 
     def fingerprint(self) -> str:
         """A digest of everything the walk met: each file read (paths, root, a digest of its
-        bytes) and what it skipped before reading. Equal fingerprints, equal discoveries."""
+        bytes) and what was skipped. Equal fingerprints, equal discoveries."""
+        self.read_contents()
         digest = hashlib.sha256()
         for read in self.reads:
-            content = hashlib.blake2b(read.data, digest_size=16).hexdigest()
+            content = hashlib.blake2b(read.data or b"", digest_size=16).hexdigest()
             line = f"{read.path}\0{read.display}\0{read.root}\0{read.explicit:d}\0{content}\n"
             digest.update(line.encode("utf-8", "surrogatepass"))
         digest.update(repr((self.result.skipped, self.result.problems)).encode("utf-8", "replace"))
         return digest.hexdigest()
 
     def finish(self, known: Sequence[Classification] | None = None) -> Discovery:
-        """Classify every file read, in the order read: the :class:`Discovery`.
+        """Read and classify every file found, in the order found: the :class:`Discovery`.
 
         ``known`` gives each file's classification from an earlier scan of the same tree (same
         :meth:`fingerprint`), which spares the format detection. What each file was classified
         as is left in :attr:`classified`.
         """
+        self.read_contents()
         if known is not None and len(known) != len(self.reads):
             known = None
         for i, read in enumerate(self.reads):
+            path = Path(read.path)
             if known is not None:
                 found, text = known[i], None
             else:
-                found, text = self._classify(read)
-            self._add_classified(read, found, text)
+                found, text = self._classify(read, path)
+            self._add_classified(read, path, found, text)
+            self.classified.append(found)
+        self.reads = []
+        return self.result
+
+    def finish_unread(
+        self, known: Sequence[Classification], wanted: Container[str]
+    ) -> Discovery | None:
+        """The :class:`Discovery` of a tree known unchanged by its :meth:`stamps`, reading only
+        the files whose display path is ``wanted`` (those certificate records were found in:
+        certificate rules are judged on every scan), or None when one cannot be read.
+
+        ``known`` is each file's classification from the scan that recorded the stamps; the
+        files not wanted are classified (:attr:`classified`) but neither read nor among the
+        sources."""
+        if len(known) != len(self.reads):
+            return None
+        for read, (kind, _, _) in zip(self.reads, known, strict=True):
+            if kind == "source" and read.display in wanted and read.data is None:
+                try:
+                    with open(read.path, "rb") as handle:
+                        read.data = handle.read()
+                except OSError:
+                    return None
+        for read, found in zip(self.reads, known, strict=True):
+            if read.data is not None or found[0] == "skipped":
+                self._add_classified(read, Path(read.path), found, None)
+            else:
+                self._count_source(read.display, found[2])
             self.classified.append(found)
         self.reads = []
         return self.result
@@ -310,8 +388,8 @@ class Walker:
         # reached without a symlink resolves to its parent's resolved path plus its name, and
         # its display and relative paths are its parent's plus its name.
         top_relative = self._relative(top, root)
-        stack: list[tuple[Path, str, str, str]] = [
-            (top, os.path.realpath(top), display_path(top, self.cwd), top_relative)
+        stack: list[tuple[str, str, str, str]] = [
+            (str(top), os.path.realpath(top), display_path(top, self.cwd), top_relative)
         ]
         while stack:
             here, resolved, folder_display, folder_relative = stack.pop()
@@ -320,12 +398,12 @@ class Walker:
                     entries = sorted(listing, key=_entry_name)
             except OSError:
                 continue
-            info = here.stat()
+            info = os.stat(here)
             if (info.st_dev, info.st_ino) in visited_dirs:
                 self.result.skipped.append((folder_display, "symlink loop"))
                 continue
             visited_dirs.add((info.st_dev, info.st_ino))
-            subfolders: list[tuple[Path, str, str, str]] = []
+            subfolders: list[tuple[str, str, str, str]] = []
             files: list[os.DirEntry[str]] = []
             for entry in entries:
                 if not _is_dir(entry):
@@ -340,19 +418,18 @@ class Walker:
                     if not self.follow_outside:
                         self.result.skipped.append((display, "symlink not followed"))
                         continue
-                    subfolders.append((here / name, os.path.realpath(entry.path), display, rel))
+                    subfolders.append((entry.path, os.path.realpath(entry.path), display, rel))
                 else:
-                    subfolders.append((here / name, os.path.join(resolved, name), display, rel))
+                    subfolders.append((entry.path, os.path.join(resolved, name), display, rel))
             for entry in files:
                 name = entry.name
                 if _is_symlink(entry):
-                    self._add_file(here / name, root=root, explicit=False)
+                    self._add_file(Path(entry.path), root=root, explicit=False)
                 elif not (
                     self.exclude and path_matches(_join(folder_relative, name), self.exclude)
                 ):
-                    path = here / name
                     display = _join(folder_display, name)
-                    self._add_entry(entry, path, display, root, os.path.join(resolved, name))
+                    self._add_entry(entry, display, root, os.path.join(resolved, name))
             stack.extend(reversed(subfolders))
 
     def _relative(self, path: Path, root: Path) -> str:
@@ -384,18 +461,16 @@ class Walker:
             return
         self._seen.add(resolved)
         try:
-            size = path.stat().st_size
+            info = path.stat()
         except OSError as exc:
             self.result.skipped.append((display, f"cannot read: {exc.strerror}"))
             return
-        if not path.is_file():
+        if not stat.S_ISREG(info.st_mode):
             self.result.skipped.append((display, "not a regular file"))
             return
-        self._read(path, display, root, size, explicit=explicit)
+        self._found(str(path), display, root, info, explicit=explicit)
 
-    def _add_entry(
-        self, entry: os.DirEntry[str], path: Path, display: str, root: Path, resolved: str
-    ) -> None:
+    def _add_entry(self, entry: os.DirEntry[str], display: str, root: Path, resolved: str) -> None:
         """A file the walk met that is no symlink: :meth:`_add_file` on the entry's own data."""
         if resolved in self._seen:
             return
@@ -408,9 +483,12 @@ class Walker:
         if not stat.S_ISREG(info.st_mode):
             self.result.skipped.append((display, "not a regular file"))
             return
-        self._read(path, display, root, info.st_size, explicit=False)
+        self._found(entry.path, display, root, info, explicit=False)
 
-    def _read(self, path: Path, display: str, root: Path, size: int, *, explicit: bool) -> None:
+    def _found(
+        self, path: str, display: str, root: Path, info: os.stat_result, *, explicit: bool
+    ) -> None:
+        size = info.st_size
         if size > self.max_file_size:
             self.result.problems.append(
                 Problem(
@@ -421,19 +499,19 @@ class Walker:
                 )
             )
             return
-        try:
-            with open(path, "rb") as handle:
-                data = handle.read()
-        except OSError as exc:
-            self.result.skipped.append((display, f"cannot read: {exc.strerror}"))
-            return
-        self.reads.append(FileRead(path, display, root, data, explicit))
+        stamp = (size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev)
+        self.reads.append(FileRead(path, display, root, explicit, stamp))
         if self.progress and len(self.reads) % PROGRESS_EVERY == 0:
-            self.progress(f"reading files: {len(self.reads)} read")
+            self.progress(f"finding files: {len(self.reads)} found")
 
-    def _classify(self, read: FileRead) -> tuple[Classification, str]:
-        """Which format ``read`` is, or why it is skipped; and its text, when decoded."""
-        data, suffix = read.data, read.path.suffix.lower()
+    def _count_source(self, display: str, notes: Sequence[str]) -> None:
+        self.result.source_count += 1
+        self.result.notes.extend((display, note) for note in notes)
+
+    def _classify(self, read: FileRead, path: Path) -> tuple[Classification, str]:
+        """Which format ``read`` (at ``path``) is, or why it is skipped; and its text, when
+        decoded."""
+        data, suffix = read.data or b"", path.suffix.lower()
         if not data.strip():
             return ("skipped", "empty", ()), ""
         if looks_binary(data) and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -443,24 +521,26 @@ class Walker:
         text, notes = decode(data)
         if suffix in {".yaml", ".yml"} and _only_yaml_markers(text):
             return ("skipped", "empty (no YAML document)", ()), text
-        fmt = detect_format(read.path, text, data)
+        fmt = detect_format(path, text, data)
         if fmt is None:
             return ("skipped", "not a supported format", ()), text
         return ("source", fmt, notes), text
 
-    def _add_classified(self, read: FileRead, found: Classification, text: str | None) -> None:
+    def _add_classified(
+        self, read: FileRead, path: Path, found: Classification, text: str | None
+    ) -> None:
         kind, detail, notes = found
         if kind == "skipped":
             self.result.skipped.append((read.display, detail))
             return
+        self._count_source(read.display, notes)
         fmt: FormatName = detail  # type: ignore[assignment]
+        data = read.data or b""
         if text is None:
-            text = "" if "DER" in notes else decode(read.data)[0]
+            text = "" if "DER" in notes else decode(data)[0]
         # Only certificate files may need their bytes (DER); the others keep their text alone.
-        kept = read.data if fmt == "certificate" else b""
-        self.result.sources.append(
-            Source(read.path, read.display, read.root, kept, text, fmt, notes)
-        )
+        kept = data if fmt == "certificate" else b""
+        self.result.sources.append(Source(path, read.display, read.root, kept, text, fmt, notes))
 
 
 def discover(

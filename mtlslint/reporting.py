@@ -72,10 +72,9 @@ def verbose_lines(discovery: Discovery) -> list[str]:
     lines = [
         f"skipped {sanitize(display)}: {sanitize(reason)}" for display, reason in discovery.skipped
     ]
-    for source in discovery.sources:
-        for note in source.notes:
-            if note != "DER":  # a format marker, not news
-                lines.append(f"note {sanitize(source.display)}: {sanitize(note)}")
+    for display, note in discovery.notes:
+        if note != "DER":  # a format marker, not news
+            lines.append(f"note {sanitize(display)}: {sanitize(note)}")
     return lines
 
 

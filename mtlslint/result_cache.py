@@ -339,14 +339,16 @@ class ResultCache:
             prune_entries(self.root, now)
 
 
-def read_entry(path: Path, key: str) -> dict[str, Any]:
-    """The JSON entry at ``path`` if it is one of ours for ``key``; raises OSError or
-    ValueError otherwise. Marks it used (pruning goes by modification time)."""
+def read_entry(path: Path, key: str | None) -> dict[str, Any]:
+    """The JSON entry at ``path`` if it is one of ours for ``key`` (None: for any key); raises
+    OSError or ValueError otherwise. Marks it used (pruning goes by modification time)."""
     with open(path, encoding="utf-8") as handle:
         entry = json.load(handle)
         if time.time() - os.fstat(handle.fileno()).st_mtime > 86400:
             os.utime(path)
-    if not isinstance(entry, dict) or entry.get("schema") != SCHEMA or entry.get("key") != key:
+    if not isinstance(entry, dict) or entry.get("schema") != SCHEMA:
+        raise ValueError("foreign entry")
+    if key is not None and entry.get("key") != key:
         raise ValueError("foreign entry")
     return entry
 

@@ -7,6 +7,7 @@ import dataclasses
 import gc
 import importlib
 import importlib.util
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -46,6 +47,11 @@ class LoaderModule(Protocol):
     def load(self, sources: Sequence[Source], context: LoadContext) -> LoadResult: ...
 
 
+# A file changed this shortly before a scan started may have changed again within the
+# granularity of its timestamps, unseen: such a tree is checked by content, not by metadata.
+RACY_NS = 2_000_000_000
+
+
 @dataclass(frozen=True, slots=True)
 class ScanOptions:
     config: Config
@@ -70,6 +76,10 @@ class ScanOptions:
 
 @dataclass(slots=True)
 class ScanOutcome:
+    """A scan's findings and what it saw. ``discovery.sources`` holds every file loaded, but
+    when the scan was answered from the tree cache (``need_model=False``) only the certificate
+    files; ``files_scanned`` counts them all."""
+
     findings: list[Finding]
     rules: list[engine.Rule]
     discovery: Discovery
@@ -83,7 +93,7 @@ class ScanOutcome:
 
     @property
     def files_scanned(self) -> int:
-        return len(self.discovery.sources)
+        return self.discovery.source_count
 
 
 def engine_settings(config: Config) -> engine.EngineSettings:
@@ -272,6 +282,7 @@ def run_scan(
     config = options.config
     rules_dirs = [*options.rules_dirs, *_config_relative(config, config.rules_dirs)]
     rules = engine.load_rules(rules_dirs)
+    started_ns = time.time_ns()
     walker = Walker(
         cwd=cwd,
         exclude=config.exclude,
@@ -297,13 +308,29 @@ def run_scan(
     )
     cache_folder = _cache_folder(options)
     trees = TreeCache(None if options.need_model else cache_folder)
-    key = slot = None
+    key = slot = stamps = None
     if trees.enabled:
         load_settings = settings_fingerprint(context)
         scan_settings = _scan_fingerprint(options, rules)
-        key = tree_key(walker.fingerprint(), load_settings, scan_settings)
         slot = tree_slot(cwd, paths, load_settings, scan_settings)
-        entry = trees.get(slot, key)
+        # Unchanged by the files' metadata: nothing needs reading but certificates. Stamps are
+        # trusted only when no file changed shortly before they were taken (RACY_NS).
+        stamps = walker.stamps()
+        if walker.newest_change_ns >= started_ns - RACY_NS:
+            stamps = None
+        entry = trees.get(slot, stamps=stamps) if stamps is not None else None
+        if entry is not None:
+            judged_in = {
+                where.file
+                for cert in entry.certificates
+                for where in (cert.location, *cert.locations.values())
+            }
+            unread = walker.finish_unread(entry.classified, judged_in)
+            if unread is not None:
+                return _from_tree(entry, unread, rules, options.now, settings, selection)
+        # Unchanged by content: nothing needs loading.
+        key = tree_key(walker.fingerprint(), load_settings, scan_settings)
+        entry = trees.get(slot, key=key)
         if entry is not None:
             discovery = walker.finish(entry.classified)
             return _from_tree(entry, discovery, rules, options.now, settings, selection)
@@ -345,20 +372,21 @@ def run_scan(
         lasting.findings.sort(key=_report_order)
     cacheable = not loaded.errors and all(u.cacheable for u in loaded.units)
     if key is not None and slot is not None and cacheable:
-        stamps = dependencies(model.consumed, (s.path for s in discovery.sources))
-        if stamps is not None:
+        depends = dependencies(model.consumed, (s.path for s in discovery.sources))
+        if depends is not None:
             folders = sorted({str(f) for u in loaded.units for f in u.folders})
             trees.put(
                 slot,
                 key,
                 TreeEntry(
+                    stamps=stamps,
                     findings=lasting.findings,
                     suppressed=lasting.suppressed,
                     taken=lasting.taken,
                     certificates=model.certificates,
                     endpoints=lasting.endpoints,
                     classified=walker.classified,
-                    dependencies=stamps,
+                    dependencies=depends,
                     folders=[folder_stamp(Path(f)) for f in folders],
                 ),
             )

@@ -63,15 +63,16 @@ SUBDIR = f"trees-v{SCHEMA}"
 class TreeEntry:
     """One scan's time-independent outcome.
 
-    ``findings``: every finding but those of certificate rules, suppressed and sorted;
-    ``suppressed``: how many of those were suppressed; ``taken``: the keys, before suppression,
-    of those findings that carry a certificate rule's ID (a loader problem may): a certificate
-    rule's finding with such a key is a duplicate and dropped, as in a full scan;
-    ``certificates``: as loaded and linked, before ``days_until_expiry``; ``endpoints``: how
-    many were found; ``classified``: each file read, in order
-    (:meth:`mtlslint.discover.Walker.finish`).
+    ``stamps``: the tree's metadata digest, when it can vouch for the contents; ``findings``:
+    every finding but those of certificate rules, suppressed and sorted; ``suppressed``: how
+    many of those were suppressed; ``taken``: the keys, before suppression, of those findings
+    that carry a certificate rule's ID (a loader problem may): a certificate rule's finding
+    with such a key is a duplicate and dropped, as in a full scan; ``certificates``: as loaded
+    and linked, before ``days_until_expiry``; ``endpoints``: how many were found;
+    ``classified``: each file read, in order (:meth:`mtlslint.discover.Walker.finish`).
     """
 
+    stamps: str | None
     findings: list[Finding]
     suppressed: int
     taken: set[FindingKey]
@@ -116,12 +117,18 @@ class TreeCache:
         assert self.root is not None
         return self.root / slot[:2] / f"{slot}.json"
 
-    def get(self, slot: str, key: str) -> TreeEntry | None:
-        """The entry in ``slot`` if it was made for ``key`` and what it depends on holds."""
-        if self.root is None:
+    def get(
+        self, slot: str, *, key: str | None = None, stamps: str | None = None
+    ) -> TreeEntry | None:
+        """The entry in ``slot`` if it was made for ``key`` (the tree's content) or with
+        ``stamps`` (its metadata, :meth:`mtlslint.discover.Walker.stamps`), and what it depends
+        on holds."""
+        if self.root is None or (key is None and stamps is None):
             return None
         try:
             entry = read_entry(self._path(slot), key)
+            if stamps is not None and entry.get("stamps") != stamps:
+                return None
             if not stamps_unchanged(entry["dependencies"]):
                 return None
             if any(folder_stamp(Path(path)) != [path, mtime] for path, mtime in entry["folders"]):
@@ -171,6 +178,7 @@ def _encode(entry: TreeEntry) -> dict[str, Any]:
     encoder = Encoder()
     certificates = [encoder.encode(c) for c in entry.certificates]
     return {
+        "stamps": entry.stamps,
         "files": list(files),
         "rules": rules,
         "findings": findings,
@@ -211,7 +219,9 @@ def _decode(data: dict[str, Any]) -> TreeEntry:
     certificates = [decoder.decode(c) for c in stored["records"]]
     if not all(isinstance(c, Certificate) for c in certificates):
         raise ValueError("not a certificate")
+    stamps = data["stamps"]
     return TreeEntry(
+        stamps=stamps if isinstance(stamps, str) else None,
         findings=findings,
         suppressed=int(data["suppressed"]),
         taken={(k[0], k[1], k[2], k[3]) for k in data["taken"]},

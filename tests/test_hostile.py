@@ -496,7 +496,12 @@ def _discovery(tmp_path: Path) -> Discovery:
         format="nginx",
         notes=("not valid UTF-8; read as latin-1",),
     )
-    return Discovery(sources=[source], skipped=[(SNEAKY_NAME, "binary")])
+    return Discovery(
+        sources=[source],
+        skipped=[(SNEAKY_NAME, "binary")],
+        source_count=1,
+        notes=[(source.display, note) for note in source.notes],
+    )
 
 
 def test_verbose_lines_escape_file_names_and_carry_reading_notes(tmp_path: Path) -> None:

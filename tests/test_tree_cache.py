@@ -17,6 +17,7 @@ import pytest
 from mtlslint import scan
 from mtlslint.cli import main
 from mtlslint.config import Config
+from mtlslint.discover import Walker
 from mtlslint.scan import ScanOptions, ScanOutcome, run_scan
 from mtlslint.tree_cache import TreeCache
 
@@ -83,7 +84,7 @@ def _answer(outcome: ScanOutcome) -> tuple[Any, ...]:
         len(outcome.certificates),
         outcome.files_scanned,
         outcome.discovery.skipped,
-        [(s.display, s.format, s.notes) for s in outcome.discovery.sources],
+        outcome.discovery.notes,
         outcome.errors,
     )
 
@@ -245,3 +246,72 @@ def test_cli_rescan_gives_the_same_report(
     for _ in range(2):
         main([*args, "--cache-dir", str(tmp_path / "cache")])
         assert capsys.readouterr().out == reference
+
+
+# --- by metadata ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def settled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files written by the test count as settled at once (not changed just before the scan)."""
+    monkeypatch.setattr(scan, "RACY_NS", 0)
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Files whose contents the scans read."""
+    opened: list[str] = []
+    original = Walker.read_contents
+
+    def spy(self: Walker) -> None:
+        opened.extend(r.display for r in self.reads if r.data is None)
+        original(self)
+
+    monkeypatch.setattr(Walker, "read_contents", spy)
+    yield opened
+
+
+def test_unchanged_metadata_spares_reading_all_but_certificates(
+    tree: Path, tmp_path: Path, settled: None, reads: list[str], loads: list[int]
+) -> None:
+    cache = tmp_path / "cache"
+    reference = _answer(_scan(tree, None))
+    _scan(tree, cache)
+    reads.clear()
+    answered = _scan(tree, cache)
+    assert reads == [] and len(loads) == 2
+    assert _answer(answered) == reference
+    # Read: only the files certificate records come from, whose rules depend on --now.
+    holding = {c.location.file for c in answered.certificates}
+    assert {s.display for s in answered.discovery.sources} == holding
+    assert answered.files_scanned > len(holding)
+
+
+def test_a_file_rewritten_with_the_same_size_is_read_again(
+    tmp_path: Path, settled: None, reads: list[str]
+) -> None:
+    site = tmp_path / "site"
+    shutil.copytree(FIXTURES / "nginx" / "good", site)
+    conf = site / "api-gateway" / "nginx.conf"
+    cache = tmp_path / "cache"
+    _scan(site, cache)
+    text = conf.read_text()
+    same_size = text.replace("ssl_verify_client      on;", "ssl_verify_client      no;")
+    assert len(same_size) == len(text) and same_size != text
+    conf.write_text(same_size)
+    reads.clear()
+    changed = _scan(site, cache)
+    assert reads, "a changed file must be read"
+    assert _answer(changed) == _answer(_scan(site, None))
+
+
+def test_files_changed_just_before_the_scan_are_read(
+    tree: Path, tmp_path: Path, reads: list[str], loads: list[int]
+) -> None:
+    """The tree was written a moment ago: its metadata cannot vouch for its contents."""
+    cache = tmp_path / "cache"
+    _scan(tree, cache)
+    reads.clear()
+    answered = _scan(tree, cache)
+    assert reads and len(loads) == 1  # read and hashed, but not loaded
+    assert _answer(answered) == _answer(_scan(tree, None))
