@@ -1,4 +1,4 @@
-"""Whole-scan results of an unchanged tree: what lets an unchanged re-scan only hash.
+"""Whole-scan results of an unchanged tree: what lets an unchanged re-scan only hash (or stat).
 
 The loader cache (:mod:`mtlslint.result_cache`) spares the loading of unchanged units, but a scan
 answered from it still detects formats, runs every rule, suppresses and sorts. When nothing the
@@ -15,6 +15,15 @@ over
 The entry is stored under a *slot*, a digest of the same without the files (the working folder
 and the paths named instead): scanning a changed tree replaces the entry of its earlier state,
 so a large tree edited a hundred times takes one entry, not a hundred.
+
+Before reading anything, a scan looks for an entry by the files' metadata
+(:meth:`mtlslint.discover.Walker.stamps`: paths, size, modification and change times, inode),
+as git and make do; only the files certificates came from are then read. The change time cannot
+be set by any tool, so a file written since has another stamp. Metadata is recorded only when no
+file changed in the two seconds before the scan began (``scan.RACY_NS``): a file written within
+the granularity of its timestamps, after the scan read it, could otherwise keep its stamp. When
+the metadata differs (a fresh checkout restored from a CI cache), the files are read and hashed
+and the entry found by content.
 
 An entry also records what the loaders read besides the scanned files (size and modification
 time) and the modification times of the folders nginx ``include`` globs look in, as the loader
