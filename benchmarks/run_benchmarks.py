@@ -53,6 +53,9 @@ from generate_corpus import CONFIG_FORMATS, generate  # noqa: E402
 
 NOW = "2026-06-01T00:00:00Z"
 PYTHON = sys.executable
+# Measured runs may write bytecode, as an installed package has it: with PYTHONDONTWRITEBYTECODE
+# (set on some CI machines) every run would compile every module again.
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 MTLSLINT = [PYTHON, "-m", "mtlslint"]
 
 YAML_FLOOR = textwrap.dedent(
@@ -147,7 +150,7 @@ def measure(command: Sequence[str], cwd: Path | None = None) -> Run:
     peak = 0
     start = time.perf_counter()
     process = subprocess.Popen(
-        command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        command, cwd=cwd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
     done = threading.Event()
 
@@ -251,6 +254,7 @@ def startup(work: Path, repeat: int) -> str:
         [PYTHON, "-X", "importtime", "-m", "mtlslint", "scan", str(conf), "--no-cache"],
         capture_output=True,
         text=True,
+        env=ENV,
     )
     entries = []
     for line in done.stderr.splitlines():
