@@ -603,12 +603,15 @@ def crossings(units: Sequence[WorkUnit], results: Sequence[UnitResult]) -> list[
     located in one of its files. Only units of the same loader are compared.
     """
     owner_by_loader: dict[str, dict[str, int]] = defaultdict(dict)
-    path_owner: dict[str, dict[Path, int]] = defaultdict(dict)
+    path_owner: dict[str, dict[str, int]] = defaultdict(dict)
+    real_roots: dict[Path, str] = {}
     for i, unit in enumerate(units):
         for source in unit.sources:
             owner_by_loader[unit.loader][source.display] = i
             if unit.loader.endswith(".nginx"):
-                path_owner[unit.loader][source.path.resolve()] = i
+                if source.root not in real_roots:
+                    real_roots[source.root] = os.path.realpath(source.root)
+                path_owner[unit.loader][_real_path(source, real_roots[source.root])] = i
     joined = _UnionFind(len(units))
     touched = False
     for i, (unit, outcome) in enumerate(zip(units, results, strict=True)):
@@ -616,7 +619,7 @@ def crossings(units: Sequence[WorkUnit], results: Sequence[UnitResult]) -> list[
         if len(owners) == len(unit.sources):
             continue  # the loader's only unit
         for path in outcome.result.consumed:
-            j = path_owner[unit.loader].get(path)
+            j = path_owner[unit.loader].get(str(path))
             if j is not None and j != i:
                 joined.union(i, j)
                 touched = True
