@@ -36,6 +36,9 @@ work is large enough to pay for them (see :func:`worth_parallel`). Workers are f
 platform allows it, so they start with the sources already in memory; they return results pickled
 with a positional reducer, which the parent unpickles several times faster than the dataclasses'
 own ``__setstate__``. Each unit's result goes into the result cache from the process that made it.
+When the scan needs no model (``mtlslint scan``) and no certificate file is among the sources,
+each unit is also judged where it was loaded (:func:`judge_unit`, :mod:`mtlslint.judge`): only
+its findings and certificates come back, not its endpoints.
 """
 
 from __future__ import annotations
