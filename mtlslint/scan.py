@@ -330,7 +330,7 @@ def run_scan(
                 return _from_tree(entry, unread, rules, options.now, settings, selection)
         # Unchanged by content: nothing needs loading.
         key = tree_key(walker.fingerprint(), load_settings, scan_settings)
-        entry = trees.get(slot, key=key)
+        entry = trees.get(slot, key=key, restamp=stamps)
         if entry is not None:
             discovery = walker.finish(entry.classified)
             return _from_tree(entry, discovery, rules, options.now, settings, selection)

@@ -127,24 +127,35 @@ class TreeCache:
         return self.root / slot[:2] / f"{slot}.json"
 
     def get(
-        self, slot: str, *, key: str | None = None, stamps: str | None = None
+        self,
+        slot: str,
+        *,
+        key: str | None = None,
+        stamps: str | None = None,
+        restamp: str | None = None,
     ) -> TreeEntry | None:
         """The entry in ``slot`` if it was made for ``key`` (the tree's content) or with
         ``stamps`` (its metadata, :meth:`mtlslint.discover.Walker.stamps`), and what it depends
-        on holds."""
+        on holds. An entry found by ``key`` is given the stamps ``restamp`` when it has others
+        (a fresh checkout of the same files), so that the next scan needs to read nothing."""
         if self.root is None or (key is None and stamps is None):
             return None
+        where = self._path(slot)
         try:
-            entry = read_entry(self._path(slot), key)
+            entry = read_entry(where, key)
             if stamps is not None and entry.get("stamps") != stamps:
                 return None
             if not stamps_unchanged(entry["dependencies"]):
                 return None
             if any(folder_stamp(Path(path)) != [path, mtime] for path, mtime in entry["folders"]):
                 return None
-            return _decode(entry)
+            found = _decode(entry)
         except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
             return None
+        if restamp is not None and entry.get("stamps") != restamp:
+            entry["stamps"] = restamp
+            write_entry(where, json.dumps(entry, separators=(",", ":")))
+        return found
 
     def put(self, slot: str, key: str, entry: TreeEntry) -> None:
         if self.root is None:

@@ -315,3 +315,19 @@ def test_files_changed_just_before_the_scan_are_read(
     answered = _scan(tree, cache)
     assert reads and len(loads) == 1  # read and hashed, but not loaded
     assert _answer(answered) == _answer(_scan(tree, None))
+
+
+def test_a_fresh_checkout_is_read_once_then_known_by_its_metadata(
+    tree: Path, tmp_path: Path, settled: None, reads: list[str], loads: list[int]
+) -> None:
+    cache = tmp_path / "cache"
+    reference = _answer(_scan(tree, cache))
+    for path in tree.rglob("*"):
+        if path.is_file():
+            path.write_bytes(path.read_bytes())  # same contents, new change times
+    reads.clear()
+    assert _answer(_scan(tree, cache)) == reference
+    assert reads and len(loads) == 1, "found by content, without loading"
+    reads.clear()
+    assert _answer(_scan(tree, cache)) == reference
+    assert reads == [], "the entry should now know the new metadata"
