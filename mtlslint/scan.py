@@ -308,32 +308,20 @@ def run_scan(
     )
     cache_folder = _cache_folder(options)
     trees = TreeCache(None if options.need_model else cache_folder)
-    key = slot = stamps = None
+    lookup = None
     if trees.enabled:
         load_settings = settings_fingerprint(context)
         scan_settings = _scan_fingerprint(options, rules)
-        slot = tree_slot(cwd, paths, load_settings, scan_settings)
-        # Unchanged by the files' metadata: nothing needs reading but certificates. Stamps are
-        # trusted only when no file changed shortly before they were taken (RACY_NS).
-        stamps = walker.stamps()
-        if walker.newest_change_ns >= started_ns - RACY_NS:
-            stamps = None
-        entry = trees.get(slot, stamps=stamps) if stamps is not None else None
-        if entry is not None:
-            judged_in = {
-                where.file
-                for cert in entry.certificates
-                for where in (cert.location, *cert.locations.values())
-            }
-            unread = walker.finish_unread(entry.classified, judged_in)
-            if unread is not None:
-                return _from_tree(entry, unread, rules, options.now, settings, selection)
-        # Unchanged by content: nothing needs loading.
-        key = tree_key(walker.fingerprint(), load_settings, scan_settings)
-        entry = trees.get(slot, key=key, restamp=stamps)
-        if entry is not None:
-            discovery = walker.finish(entry.classified)
-            return _from_tree(entry, discovery, rules, options.now, settings, selection)
+        lookup = _TreeLookup(
+            load_settings=load_settings,
+            scan_settings=scan_settings,
+            slot=tree_slot(cwd, paths, load_settings, scan_settings),
+            # Stamps are trusted only when no file changed shortly before they were taken.
+            stamps=walker.stamps() if walker.newest_change_ns < started_ns - RACY_NS else None,
+        )
+        answered = _answer_from_tree(trees, lookup, walker, rules, options.now, settings, selection)
+        if answered is not None:
+            return answered
     discovery = walker.finish()
     if progress:
         progress(f"read {len(discovery.sources)} files; loading")
@@ -370,16 +358,15 @@ def run_scan(
             rules, certificates, lasting.taken, settings, selection, line_text
         )
         lasting.findings.sort(key=_report_order)
-    cacheable = not loaded.errors and all(u.cacheable for u in loaded.units)
-    if key is not None and slot is not None and cacheable:
+    if lookup is not None and not loaded.errors and all(u.cacheable for u in loaded.units):
         depends = dependencies(model.consumed, (s.path for s in discovery.sources))
         if depends is not None:
             folders = sorted({str(f) for u in loaded.units for f in u.folders})
             trees.put(
-                slot,
-                key,
+                lookup.slot,
+                lookup.key,
                 TreeEntry(
-                    stamps=stamps,
+                    stamps=lookup.stamps,
                     findings=lasting.findings,
                     suppressed=lasting.suppressed,
                     taken=lasting.taken,
@@ -402,6 +389,46 @@ def run_scan(
         errors=loaded.errors,
         endpoint_count=lasting.endpoints,
     )
+
+
+@dataclass(slots=True)
+class _TreeLookup:
+    """Where a scan's tree cache entry lives and what it is known by (mtlslint.tree_cache)."""
+
+    load_settings: str
+    scan_settings: str
+    slot: str
+    stamps: str | None  # the files' metadata; None when it cannot vouch for their contents
+    key: str = ""  # the files' contents, once read
+
+
+def _answer_from_tree(
+    trees: TreeCache,
+    lookup: _TreeLookup,
+    walker: Walker,
+    rules: Sequence[engine.Rule],
+    now: datetime,
+    settings: engine.EngineSettings,
+    selection: suppress.Selection,
+) -> ScanOutcome | None:
+    """The outcome of an unchanged tree from the tree cache: known by the files' metadata
+    (nothing read but the files certificates come from), else by their contents (read and
+    hashed, not loaded); None when the tree changed. Sets ``lookup.key``."""
+    entry = trees.get(lookup.slot, stamps=lookup.stamps) if lookup.stamps is not None else None
+    if entry is not None:
+        judged_in = {
+            where.file
+            for cert in entry.certificates
+            for where in (cert.location, *cert.locations.values())
+        }
+        unread = walker.finish_unread(entry.classified, judged_in)
+        if unread is not None:
+            return _from_tree(entry, unread, rules, now, settings, selection)
+    lookup.key = tree_key(walker.fingerprint(), lookup.load_settings, lookup.scan_settings)
+    entry = trees.get(lookup.slot, key=lookup.key, restamp=lookup.stamps)
+    if entry is None:
+        return None
+    return _from_tree(entry, walker.finish(entry.classified), rules, now, settings, selection)
 
 
 def _judge_certificates(
