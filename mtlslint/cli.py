@@ -505,7 +505,7 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument(
         "--no-cache",
         action="store_true",
-        help="neither read nor write the cache of results of unchanged files",
+        help="neither read nor write the cache of results of unchanged files and trees",
     )
     scan.add_argument(
         "--cache-dir",
