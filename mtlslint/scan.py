@@ -121,20 +121,6 @@ class LoadedModel:
     judged: Judged | None = None
 
 
-def load_model(
-    sources: Sequence[Source],
-    context: LoadContext,
-    *,
-    debug: bool = False,
-    jobs: int | None = 1,
-    cache: ResultCache | None = None,
-    progress: Callable[[str], None] | None = None,
-) -> tuple[LoadResult, list[dict[str, str]]]:
-    """Run every loader over the sources of its formats (:func:`load_units`)."""
-    loaded = load_units(sources, context, debug=debug, jobs=jobs, cache=cache, progress=progress)
-    return loaded.result, loaded.errors
-
-
 def load_units(
     sources: Sequence[Source],
     context: LoadContext,

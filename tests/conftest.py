@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -25,3 +26,14 @@ def skip_or_fail(reason: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"{reason}; CI must provide it (see .ci/run)")
     pytest.skip(reason)
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    """A copy of every format's fixtures (nginx, Envoy, Istio, Kubernetes, Terraform,
+    certificates) under ``tmp_path/tree``, free to change."""
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures"
+    root = tmp_path / "tree"
+    for name in ("nginx", "envoy", "istio", "kubernetes", "terraform", "certs"):
+        shutil.copytree(fixtures / name, root / name)
+    return root

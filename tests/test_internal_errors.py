@@ -19,7 +19,7 @@ import mtlslint.engine
 from mtlslint import cli
 from mtlslint.discover import discover
 from mtlslint.loaders import nginx
-from mtlslint.scan import load_model
+from mtlslint.scan import load_units
 from mtlslint.sources import LoadContext, LoadResult, Source
 from tests.clihelp import BAD_LINE, BAD_NGINX, GOOD_NGINX
 
@@ -46,7 +46,8 @@ def test_a_raising_loader_spoils_only_its_own_file(tree: Path) -> None:
     sources = discover([tree], cwd=tree, max_file_size=1 << 20).sources
     context = LoadContext(now=datetime(2026, 6, 1, tzinfo=UTC), all_sources=tuple(sources))
 
-    result, errors = load_model(sources, context)
+    loaded = load_units(sources, context)
+    result, errors = loaded.result, loaded.errors
 
     assert errors == [
         {"file": "boom.conf", "message": "internal error in nginx loader: RuntimeError: kaboom"}
@@ -58,7 +59,7 @@ def test_with_debug_the_error_carries_the_traceback(tree: Path) -> None:
     sources = discover([tree], cwd=tree, max_file_size=1 << 20).sources
     context = LoadContext(now=datetime(2026, 6, 1, tzinfo=UTC), all_sources=tuple(sources))
 
-    _, errors = load_model(sources, context, debug=True)
+    errors = load_units(sources, context, debug=True).errors
 
     message = errors[0]["message"]
     assert message.startswith("internal error in nginx loader: RuntimeError: kaboom\n")

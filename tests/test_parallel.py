@@ -24,7 +24,7 @@ from mtlslint import parallel, scan
 from mtlslint.config import Config
 from mtlslint.discover import discover
 from mtlslint.model import to_json
-from mtlslint.scan import ScanOptions, ScanOutcome, load_model, run_scan
+from mtlslint.scan import ScanOptions, ScanOutcome, load_units, run_scan
 from mtlslint.sources import LoadContext, LoadResult, Source
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,9 +85,9 @@ def always_parallel(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_partitioned_loading_equals_loading_everything_at_once(mixed_tree: Path) -> None:
     sources = _sources(mixed_tree)
     context = LoadContext(now=NOW, all_sources=tuple(sources))
-    loaded, errors = load_model(sources, context, jobs=1)
-    assert not errors
-    assert _records(loaded) == _records(_monolithic(sources, context))
+    loaded = load_units(sources, context, jobs=1)
+    assert not loaded.errors
+    assert _records(loaded.result) == _records(_monolithic(sources, context))
     assert len(parallel.partition(sources, scan.LOADERS)) > 20
 
 
@@ -201,8 +201,8 @@ def test_a_missed_include_is_repaired_by_merging(
     monkeypatch.setattr(parallel, "_included", lambda *args: set())
     units = parallel.partition(sources, scan.LOADERS)
     assert len(_unit_files(units, "nginx")) > 1  # the broken partition splits the tree
-    loaded, _ = load_model(sources, context, jobs=1)
-    assert _records(loaded) == _records(_monolithic(sources, context))
+    loaded = load_units(sources, context, jobs=1)
+    assert _records(loaded.result) == _records(_monolithic(sources, context))
 
 
 def test_envoy_sds_files_share_a_unit(tmp_path: Path) -> None:

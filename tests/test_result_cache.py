@@ -20,7 +20,7 @@ from mtlslint.config import Config
 from mtlslint.discover import discover
 from mtlslint.model import Location
 from mtlslint.result_cache import ResultCache, decode_result, encode_result
-from mtlslint.scan import ScanOptions, ScanOutcome, load_model, run_scan
+from mtlslint.scan import ScanOptions, ScanOutcome, load_units, run_scan
 from mtlslint.sources import LoadContext, LoadResult, Problem
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,20 +75,12 @@ def _findings(outcome: ScanOutcome) -> list[tuple[Any, ...]]:
     ]
 
 
-@pytest.fixture
-def tree(tmp_path: Path) -> Path:
-    root = tmp_path / "tree"
-    for name in ("nginx", "envoy", "istio", "kubernetes", "terraform", "certs"):
-        shutil.copytree(FIXTURES / name, root / name)
-    return root
-
-
 # --- the codec ----------------------------------------------------------------------------------
 
 
 def test_every_fixture_result_round_trips_exactly(tree: Path) -> None:
     sources = discover([tree], cwd=tree, max_file_size=10 * 1024 * 1024).sources
-    loaded, _ = load_model(sources, LoadContext(now=NOW, all_sources=tuple(sources)))
+    loaded = load_units(sources, LoadContext(now=NOW, all_sources=tuple(sources))).result
     assert loaded.endpoints and loaded.certificates and loaded.problems
     text = json.dumps(encode_result(loaded))
     back = decode_result(json.loads(text))

@@ -40,14 +40,6 @@ def loads(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     yield calls
 
 
-@pytest.fixture
-def tree(tmp_path: Path) -> Path:
-    root = tmp_path / "tree"
-    for name in ("nginx", "envoy", "istio", "kubernetes", "terraform", "certs"):
-        shutil.copytree(FIXTURES / name, root / name)
-    return root
-
-
 def _scan(path: Path, cache: Path | None, now: datetime = NOW, **settings: Any) -> ScanOutcome:
     options = ScanOptions(
         config=Config(**settings),
