@@ -273,6 +273,19 @@ def file_stamp(path: Path) -> list[Any] | None:
     return [str(path), info.st_size, info.st_mtime_ns]
 
 
+def outside_stamps(consumed: Iterable[Path], own: Iterable[Path]) -> list[list[Any]] | None:
+    """:func:`file_stamp` of each file a loader read besides its ``own`` (in path order), or
+    None when one of them is gone."""
+    mine = {str(p) for p in own}
+    stamps = []
+    for path in sorted({str(p) for p in consumed} - mine):
+        stamp = file_stamp(Path(path))
+        if stamp is None:
+            return None
+        stamps.append(stamp)
+    return stamps
+
+
 def stamps_unchanged(stamps: Iterable[Sequence[Any]]) -> bool:
     """Whether every ``[path, size, mtime_ns]`` of :func:`file_stamp` still holds."""
     return all(file_stamp(Path(stamp[0])) == list(stamp) for stamp in stamps)
@@ -316,15 +329,9 @@ class ResultCache:
         """Store ``result``; files it consumed besides ``unit_paths`` become dependencies."""
         if self.root is None:
             return
-        own = {str(p) for p in unit_paths}
-        deps = []
-        for path in sorted(result.consumed):
-            if str(path) in own:
-                continue
-            stamp = file_stamp(path)
-            if stamp is None:
-                return  # read during the scan, gone now: nothing sound to record
-            deps.append(stamp)
+        deps = outside_stamps(result.consumed, unit_paths)
+        if deps is None:
+            return  # read during the scan, gone now: nothing sound to record
         try:
             entry = {"schema": SCHEMA, "key": key, "deps": deps, "result": encode_result(result)}
             # ASCII: file names that are not UTF-8 survive as \udcXX escapes.

@@ -21,12 +21,11 @@ from mtlslint.discover import Discovery, Walker
 from mtlslint.enrich.cert_links import link_certificates
 from mtlslint.judge import FindingKey, Judge, Judged, finding_key, timed_rules, unique
 from mtlslint.model import Certificate, Finding, TlsEndpoint
-from mtlslint.result_cache import ResultCache, settings_fingerprint, unit_key
+from mtlslint.result_cache import ResultCache, outside_stamps, settings_fingerprint, unit_key
 from mtlslint.sources import LoadContext, LoadResult, Source
 from mtlslint.tree_cache import (
     TreeCache,
     TreeEntry,
-    dependencies,
     folder_stamp,
     tree_key,
     tree_slot,
@@ -345,7 +344,7 @@ def run_scan(
         )
         lasting.findings.sort(key=_report_order)
     if lookup is not None and not loaded.errors and all(u.cacheable for u in loaded.units):
-        depends = dependencies(model.consumed, (s.path for s in discovery.sources))
+        depends = outside_stamps(model.consumed, (s.path for s in discovery.sources))
         if depends is not None:
             folders = sorted({str(f) for u in loaded.units for f in u.folders})
             trees.put(

@@ -58,7 +58,6 @@ from mtlslint.result_cache import (
     CodecError,
     Decoder,
     Encoder,
-    file_stamp,
     prune_entries,
     read_entry,
     stamps_unchanged,
@@ -251,15 +250,3 @@ def _decode(data: dict[str, Any]) -> TreeEntry:
         dependencies=data["dependencies"],
         folders=data["folders"],
     )
-
-
-def dependencies(consumed: Iterable[Path], scanned: Iterable[Path]) -> list[list[Any]] | None:
-    """Stamps of the files the loaders read besides the scanned ones; None if one is gone."""
-    own = {str(p) for p in scanned}
-    stamps = []
-    for path in sorted({str(p) for p in consumed} - own):
-        stamp = file_stamp(Path(path))
-        if stamp is None:
-            return None
-        stamps.append(stamp)
-    return stamps
