@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from mtlslint import engine, suppress
-from mtlslint.model import Finding, TlsEndpoint
+from mtlslint.model import Certificate, Finding, TlsEndpoint
 from mtlslint.sources import Problem
 
 # (rule ID, file, line, message): what makes two findings the same.
@@ -36,11 +36,6 @@ def unique(findings: Iterable[Finding]) -> list[Finding]:
             seen.add(key)
             kept.append(finding)
     return kept
-
-
-def timed_rules(rules: Sequence[engine.Rule]) -> list[engine.Rule]:
-    """Rules whose findings depend on the time: those on certificates (days to expiry)."""
-    return [r for r in rules if r.applies_to == "certificate"]
 
 
 def problem_findings(
@@ -104,8 +99,13 @@ class Judge:
         return [r for r in self.rules if r.applies_to != "certificate"]
 
     @cached_property
+    def _timed(self) -> list[engine.Rule]:
+        """Rules whose findings depend on the time: those on certificates (days to expiry)."""
+        return [r for r in self.rules if r.applies_to == "certificate"]
+
+    @cached_property
     def _timed_ids(self) -> frozenset[str]:
-        return frozenset(r.id for r in timed_rules(self.rules))
+        return frozenset(r.id for r in self._timed)
 
     def __call__(
         self,
@@ -124,3 +124,15 @@ class Judge:
         kept, suppressed = suppress.apply(found, self.selection, line_text)
         taken = {finding_key(f) for f in found if f.rule_id in self._timed_ids}
         return Judged(kept, suppressed, taken, len(endpoints))
+
+    def certificates(
+        self,
+        certificates: Sequence[Certificate],
+        taken: set[FindingKey],
+        line_text: engine.LineReader,
+    ) -> tuple[list[Finding], int]:
+        """Findings of the certificate rules but those already ``taken`` (duplicates of what
+        :meth:`__call__` found), suppressed; and how many were suppressed."""
+        found = engine.evaluate(self._timed, [], certificates, self.settings, line_text)
+        fresh = [f for f in unique(found) if finding_key(f) not in taken]
+        return suppress.apply(fresh, self.selection, line_text)

@@ -19,7 +19,7 @@ from mtlslint import engine, parallel, suppress
 from mtlslint.config import Config
 from mtlslint.discover import Discovery, Walker
 from mtlslint.enrich.cert_links import link_certificates
-from mtlslint.judge import FindingKey, Judge, Judged, finding_key, timed_rules, unique
+from mtlslint.judge import Judge, Judged
 from mtlslint.model import Certificate, Finding, TlsEndpoint
 from mtlslint.result_cache import ResultCache, outside_stamps, settings_fingerprint, unit_key
 from mtlslint.sources import LoadContext, LoadResult, Source
@@ -76,8 +76,8 @@ class ScanOptions:
 @dataclass(slots=True)
 class ScanOutcome:
     """A scan's findings and what it saw. ``discovery.sources`` holds every file loaded, but
-    when the scan was answered from the tree cache (``need_model=False``) only the certificate
-    files; ``files_scanned`` counts them all."""
+    when the scan was answered from the tree cache by the files' metadata only the files
+    certificates came from; ``files_scanned`` counts them all."""
 
     findings: list[Finding]
     rules: list[engine.Rule]
@@ -291,6 +291,7 @@ def run_scan(
         ignore=frozenset((*config.ignore, *options.ignore)),
         per_path_ignores={k: frozenset(v) for k, v in config.per_path_ignores.items()},
     )
+    judge = Judge(tuple(rules), settings, selection)
     cache_folder = _cache_folder(options)
     trees = TreeCache(None if options.need_model else cache_folder)
     lookup = None
@@ -304,7 +305,7 @@ def run_scan(
             # Stamps are trusted only when no file changed shortly before they were taken.
             stamps=walker.stamps() if walker.newest_change_ns < started_ns - RACY_NS else None,
         )
-        answered = _answer_from_tree(trees, lookup, walker, rules, options.now, settings, selection)
+        answered = _answer_from_tree(trees, lookup, walker, judge, options.now)
         if answered is not None:
             return answered
     discovery = walker.finish()
@@ -312,7 +313,6 @@ def run_scan(
         progress(f"read {len(discovery.sources)} files; loading")
     context = dataclasses.replace(context, all_sources=tuple(discovery.sources))
     cache = ResultCache(cache_folder)
-    judge = Judge(tuple(rules), settings, selection)
     # A scan that needs no model judges each unit where it was loaded, unless certificate files
     # are among the sources: linking them to endpoints (link_certificates) needs every endpoint.
     judge_units = not options.need_model and all(
@@ -339,9 +339,7 @@ def run_scan(
         lasting = judge([*discovery.problems, *model.problems], model.endpoints, line_text)
         if loaded.judged is not None:
             lasting.add(loaded.judged)
-        kept_timed, suppressed_timed = _judge_certificates(
-            rules, certificates, lasting.taken, settings, selection, line_text
-        )
+        kept_timed, suppressed_timed = judge.certificates(certificates, lasting.taken, line_text)
         lasting.findings.sort(key=_report_order)
     if lookup is not None and not loaded.errors and all(u.cacheable for u in loaded.units):
         depends = outside_stamps(model.consumed, (s.path for s in discovery.sources))
@@ -388,13 +386,7 @@ class _TreeLookup:
 
 
 def _answer_from_tree(
-    trees: TreeCache,
-    lookup: _TreeLookup,
-    walker: Walker,
-    rules: Sequence[engine.Rule],
-    now: datetime,
-    settings: engine.EngineSettings,
-    selection: suppress.Selection,
+    trees: TreeCache, lookup: _TreeLookup, walker: Walker, judge: Judge, now: datetime
 ) -> ScanOutcome | None:
     """The outcome of an unchanged tree from the tree cache: known by the files' metadata
     (nothing read but the files certificates come from), else by their contents (read and
@@ -408,46 +400,23 @@ def _answer_from_tree(
         }
         unread = walker.finish_unread(entry.classified, judged_in)
         if unread is not None:
-            return _from_tree(entry, unread, rules, now, settings, selection)
+            return _from_tree(entry, unread, judge, now)
     lookup.key = tree_key(walker.fingerprint(), lookup.load_settings, lookup.scan_settings)
     entry = trees.get(lookup.slot, key=lookup.key, restamp=lookup.stamps)
     if entry is None:
         return None
-    return _from_tree(entry, walker.finish(entry.classified), rules, now, settings, selection)
+    return _from_tree(entry, walker.finish(entry.classified), judge, now)
 
 
-def _judge_certificates(
-    rules: Sequence[engine.Rule],
-    certificates: Sequence[Certificate],
-    taken: set[FindingKey],
-    settings: engine.EngineSettings,
-    selection: suppress.Selection,
-    line_text: engine.LineReader,
-) -> tuple[list[Finding], int]:
-    """Findings of the certificate rules, but those already ``taken`` (duplicates), suppressed."""
-    found = engine.evaluate(timed_rules(rules), [], certificates, settings, line_text)
-    fresh = [f for f in unique(found) if finding_key(f) not in taken]
-    return suppress.apply(fresh, selection, line_text)
-
-
-def _from_tree(
-    entry: TreeEntry,
-    discovery: Discovery,
-    rules: Sequence[engine.Rule],
-    now: datetime,
-    settings: engine.EngineSettings,
-    selection: suppress.Selection,
-) -> ScanOutcome:
+def _from_tree(entry: TreeEntry, discovery: Discovery, judge: Judge, now: datetime) -> ScanOutcome:
     """The outcome of a scan of an unchanged tree: the entry's findings, and the certificate
     rules run again for ``now``."""
     certificates = with_expiry(entry.certificates, now)
     line_text = engine.LineReader({s.display: s.text for s in discovery.sources})
-    kept_timed, suppressed_timed = _judge_certificates(
-        rules, certificates, entry.taken, settings, selection, line_text
-    )
+    kept_timed, suppressed_timed = judge.certificates(certificates, entry.taken, line_text)
     return ScanOutcome(
         findings=_merged(entry.findings, kept_timed),
-        rules=list(rules),
+        rules=list(judge.rules),
         discovery=discovery,
         endpoints=[],
         certificates=certificates,
