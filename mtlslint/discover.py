@@ -95,6 +95,16 @@ class FileRead:
 Classification = tuple[str, str, tuple[str, ...]]
 
 
+def _load_bytes(read: FileRead) -> str | None:
+    """Read the file's bytes into ``read.data``; the reason when it cannot be read."""
+    try:
+        with open(read.path, "rb") as handle:
+            read.data = handle.read()
+    except OSError as exc:
+        return str(exc.strerror)
+    return None
+
+
 def display_path(path: Path, cwd: Path) -> str:
     """``path`` relative to the working directory when below it, POSIX separators."""
     try:
@@ -292,12 +302,7 @@ class Walker:
         metadata to go by (standard input)."""
         if any(not read.stamp for read in self.reads):
             return None
-        digest = hashlib.sha256()
-        for read in self.reads:
-            line = f"{read.path}\0{read.display}\0{read.root}\0{read.explicit:d}\0{read.stamp}\n"
-            digest.update(line.encode("utf-8", "surrogatepass"))
-        digest.update(repr((self.result.skipped, self.result.problems)).encode("utf-8", "replace"))
-        return digest.hexdigest()
+        return self._digest(lambda read: str(read.stamp))
 
     def read_contents(self) -> None:
         """Read every file found and not read yet; one that cannot be read is skipped, with the
@@ -306,11 +311,9 @@ class Walker:
         done = 0
         for read in self.reads:
             if read.data is None:
-                try:
-                    with open(read.path, "rb") as handle:
-                        read.data = handle.read()
-                except OSError as exc:
-                    self.result.skipped.append((read.display, f"cannot read: {exc.strerror}"))
+                failure = _load_bytes(read)
+                if failure is not None:
+                    self.result.skipped.append((read.display, f"cannot read: {failure}"))
                     continue
                 done += 1
                 if self.progress and done % PROGRESS_EVERY == 0:
@@ -322,10 +325,17 @@ class Walker:
         """A digest of everything the walk met: each file read (paths, root, a digest of its
         bytes) and what was skipped. Equal fingerprints, equal discoveries."""
         self.read_contents()
+        return self._digest(
+            lambda read: hashlib.blake2b(read.data or b"", digest_size=16).hexdigest()
+        )
+
+    def _digest(self, identity: Callable[[FileRead], str]) -> str:
+        """SHA-256 over each file's paths, root and ``identity``, and what was skipped."""
         digest = hashlib.sha256()
         for read in self.reads:
-            content = hashlib.blake2b(read.data or b"", digest_size=16).hexdigest()
-            line = f"{read.path}\0{read.display}\0{read.root}\0{read.explicit:d}\0{content}\n"
+            line = (
+                f"{read.path}\0{read.display}\0{read.root}\0{read.explicit:d}\0{identity(read)}\n"
+            )
             digest.update(line.encode("utf-8", "surrogatepass"))
         digest.update(repr((self.result.skipped, self.result.problems)).encode("utf-8", "replace"))
         return digest.hexdigest()
@@ -363,13 +373,13 @@ class Walker:
         sources."""
         if len(known) != len(self.reads):
             return None
-        for read, (kind, _, _) in zip(self.reads, known, strict=True):
-            if kind == "source" and read.display in wanted and read.data is None:
-                try:
-                    with open(read.path, "rb") as handle:
-                        read.data = handle.read()
-                except OSError:
-                    return None
+        needed = [
+            read
+            for read, (kind, _, _) in zip(self.reads, known, strict=True)
+            if kind == "source" and read.display in wanted and read.data is None
+        ]
+        if any(_load_bytes(read) is not None for read in needed):
+            return None
         for read, found in zip(self.reads, known, strict=True):
             if read.data is not None or found[0] == "skipped":
                 self._add_classified(read, Path(read.path), found, None)
