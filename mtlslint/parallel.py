@@ -57,6 +57,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from mtlslint import model
 from mtlslint.judge import Judge, Judged
+from mtlslint.real_paths import RealPaths
 from mtlslint.result_cache import ResultCache
 from mtlslint.sources import LoadContext, LoadResult, Problem, Source
 
@@ -321,29 +322,25 @@ def _folders(group: Iterable[Source]) -> list[Path]:
     return sorted({s.path.parent for s in group})
 
 
-_TF_MODULE_SOURCE = re.compile(r"""["']?\bsource["']?\s*[=:]\s*"(\.\.?/[^"]*)\"""")
+# ``source`` first and the word boundary as a lookbehind: a pattern that starts with a literal is
+# searched for that literal at C speed (``\bsource`` made the scan of 10k files 0.4 s, not 0.01).
+_TF_MODULE_SOURCE = re.compile(r"""source(?<!\wsource)["']?\s*[=:]\s*"(\.\.?/[^"]*)\"""")
 
 
 def _terraform_units(loader: str, group: Sequence[Source], follow_outside: bool) -> list[WorkUnit]:
     """Folders joined by local module calls; a folder's files, tfvars and plans stay together."""
-    real_folders: dict[Path, Path] = {}
-
-    def real(folder: Path) -> Path:
-        if folder not in real_folders:
-            real_folders[folder] = Path(os.path.realpath(folder))
-        return real_folders[folder]
-
-    folder_of = [real(source.path.parent) for source in group]
+    real = RealPaths()
+    folder_of = [real(os.path.dirname(source.path)) for source in group]
     order = list(dict.fromkeys(folder_of))
     index = {folder: i for i, folder in enumerate(order)}
     joined = _UnionFind(len(order))
     outside = False
     for source, folder in zip(group, folder_of, strict=True):
         for value in _TF_MODULE_SOURCE.findall(source.text):
-            target = real(source.path.parent / value)
+            target = real(os.path.join(os.path.dirname(source.path), value))
             if target in index:
                 joined.union(index[folder], index[target])
-            elif target.is_dir():
+            elif os.path.isdir(target):
                 outside = True  # read from disk by the loader: not covered by a cache key
     if follow_outside or (outside and len({s.root for s in group}) > 1):
         return [_unit(loader, group, cacheable=not outside and not follow_outside)]

@@ -19,6 +19,7 @@ others are judged without it. Nothing in this package raises out of :func:`load`
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -36,6 +37,7 @@ from mtlslint.loaders.tf_parse import Attribute, Body, Literal, ObjectExpr, Tupl
 from mtlslint.loaders.tf_plan import read_plan
 from mtlslint.loaders.tf_resources import Mapped, map_resources
 from mtlslint.model import Location
+from mtlslint.real_paths import RealPaths
 from mtlslint.sources import LoadContext, LoadResult, Problem, Source
 
 FORMAT = "terraform"
@@ -46,12 +48,13 @@ def load(sources: Sequence[Source], context: LoadContext) -> LoadResult:
     config_files: dict[Path, list[TfFile]] = defaultdict(list)
     tfvars: dict[Path, list[TfFile]] = defaultdict(list)
     plans: list[Source] = []
-    real_folders: dict[Path, Path] = {}  # resolving costs a system call per path component
+    real = RealPaths()
+    real_folders: dict[str, Path] = {}
 
     def real_folder(path: Path) -> Path:
-        folder = path.parent
+        folder = os.path.dirname(path)
         if folder not in real_folders:
-            real_folders[folder] = folder.resolve()
+            real_folders[folder] = Path(real(folder))
         return real_folders[folder]
 
     for source in sources:

@@ -9,6 +9,7 @@ and the ``--var-file`` files in order.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ from mtlslint.loaders.tf_parse import Block, Body, Expr, ParsedFile, parse_hcl, 
 from mtlslint.loaders.tf_resources import Resource
 from mtlslint.loaders.tf_views import HclView
 from mtlslint.model import Location
+from mtlslint.real_paths import RealPaths
 from mtlslint.sources import Problem, Source
 
 MAX_MODULE_DEPTH = 8
@@ -80,6 +82,7 @@ class ConfigLoader:
         self.follow_outside = follow_outside
         self._disk: dict[Path, list[TfFile]] = {}
         self._targets: dict[tuple[Path, str], Path | None] = {}
+        self._real = RealPaths()
 
     # --- which folders are roots -----------------------------------------------------------
 
@@ -206,9 +209,9 @@ class ConfigLoader:
         if not isinstance(value, str) or not value.startswith(("./", "../")):
             return None
         key = (folder, value)
-        if key not in self._targets:  # resolving costs a system call per path component
+        if key not in self._targets:
             try:
-                self._targets[key] = (folder / value).resolve()
+                self._targets[key] = Path(self._real(os.path.join(folder, value)))
             except (OSError, RuntimeError):
                 self._targets[key] = None
         return self._targets[key]
