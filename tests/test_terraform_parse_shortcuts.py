@@ -156,3 +156,12 @@ def test_a_number_that_is_none_is_a_syntax_error_at_its_place() -> None:
     """tree-sitter reads ``0xx`` as one numeric literal; HCL has no such number."""
     parsed = tf_parse.parse_hcl("a = 1\nb = 0xx\n")
     assert [(e.line, e.column, e.message) for e in parsed.errors] == [(2, 5, "invalid number 0xx")]
+
+
+def test_a_legacy_index_with_a_comment_before_its_digits() -> None:
+    """``x.0`` is the old way to write ``x[0]``; tree-sitter lets a comment sit after the dot."""
+    parsed = tf_parse.parse_hcl("a = x.//note\n1\n")
+    assert parsed.errors == []
+    expr = parsed.body.attributes["a"].expr
+    assert isinstance(expr, Traversal)
+    assert [step.value for step in expr.steps if isinstance(step, Literal)] == [1]

@@ -178,6 +178,11 @@ def _parser() -> tree_sitter.Parser:
 
 def parse_hcl(text: str) -> ParsedFile:
     """Parse HCL native syntax; syntax errors are recorded and the rest of the file kept."""
+    from mtlslint.loaders.tf_lines import read_by_lines
+
+    by_lines = read_by_lines(text)
+    if by_lines is not None:
+        return ParsedFile(body=by_lines)
     data = text.encode("utf-8")
     tree = _parser().parse(data)
     reader = _HclReader(data)
@@ -190,6 +195,26 @@ def parse_hcl(text: str) -> ParsedFile:
     except _Unreadable as exc:
         return ParsedFile(body=Body(), errors=sorted([*errors, exc.problem], key=_position))
     return ParsedFile(body=body, errors=errors)
+
+
+def attribute_on_line(line_text: str, line: int) -> Attribute | None:
+    """The attribute written alone on ``line`` of a file (``line_text``, a comment after it
+    allowed), as the parse of the whole file reads it; None when it has a syntax error."""
+    # Blank lines above put the attribute at its line, so every line tree-sitter reports is right.
+    data = ("\n" * (line - 1) + line_text).encode("utf-8")
+    root = _parser().parse(data).root_node
+    if root.has_error:
+        return None
+    body_node = next((c for c in root.named_children if c.type == "body"), None)
+    if body_node is None:
+        return None
+    children = [c for c in body_node.named_children if c.type != "comment"]
+    if len(children) != 1 or children[0].type != "attribute":
+        return None
+    try:
+        return _HclReader(data).attribute(children[0])
+    except _Unreadable:
+        return None
 
 
 def _position(problem: SyntaxProblem) -> tuple[int, int]:
@@ -435,7 +460,9 @@ class _HclReader:
                 inner = named[0] if named else step
                 if inner.type == "legacy_index":
                     raw = self.text(inner)
-                    steps.append(Literal(line, raw, int(raw.lstrip(".") or 0)))
+                    # ``.0``; a comment may sit between the dot and the digits (``x.//…\n0``)
+                    digits = _TRAILING_DIGITS.search(raw)
+                    steps.append(Literal(line, raw, int(digits[0]) if digits else 0))
                 else:
                     index_expr = _first_of(inner.named_children, "expression")
                     if index_expr is None:
@@ -547,6 +574,7 @@ _STRING = re.compile(rf'"({_CHARS}*)"')
 _STRING_TUPLE = re.compile(
     rf'\[[ \t]*(?:"{_CHARS}*"[ \t]*(?:,[ \t]*"{_CHARS}*"[ \t]*)*,?[ \t]*)?\]'
 )
+_TRAILING_DIGITS = re.compile(r"[0-9]+\Z")
 _ATTRIBUTE_START = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)[ \t]*=[ \t]*")
 # The deepest of these shapes (a string in a tuple) is five syntax levels below its expression.
 _SIMPLE_DEPTH = 5

@@ -1,0 +1,116 @@
+"""HCL files whose layout is one thing a line, read line by line instead of parsed whole.
+
+Most Terraform files are blocks written one thing a line: ``type "label" "label" {``, ``}``,
+comments, and ``name = value`` with the whole value on its line. Such a file is read here: the
+blocks from the lines, each value from its source text when it has one of the simple shapes
+``tf_parse`` knows (a string, a number, a name, a one-line tuple of strings), else from
+tree-sitter's parse of that one line (:func:`mtlslint.loaders.tf_parse.attribute_on_line`).
+Parsing a few short lines instead of the whole file, and visiting no syntax nodes for the rest, is
+what makes Terraform scans cost little more than tree-sitter's parse of the files alone.
+
+Any other line (a value over several lines, a heredoc, a block comment, a block on one line, a name
+with a dash, a line tree-sitter finds an error in) makes :func:`read_by_lines` return None, and the
+file is parsed whole. Both ways give the same result: ``tests/test_terraform_lines.py`` compares
+them on every Terraform file of the fixtures and on generated ones.
+"""
+
+from __future__ import annotations
+
+import re
+
+from mtlslint.loaders.tf_parse import (
+    _ATTRIBUTE_START,
+    MAX_BLOCK_DEPTH,
+    Attribute,
+    Block,
+    Body,
+    _from_text,
+    attribute_on_line,
+)
+
+# ``type "label" label {``: labels are plain strings (nothing to unescape or interpolate) or names.
+_BLOCK_OPEN = re.compile(
+    r'([A-Za-z_][A-Za-z0-9_]*)((?:[ \t]+(?:"[^"\\$%\n]*"|[A-Za-z_][A-Za-z0-9_]*))*)[ \t]*\{'
+)
+_LABEL = re.compile(r'"([^"\\$%\n]*)"|([A-Za-z_][A-Za-z0-9_]*)')
+
+
+def read_by_lines(text: str) -> Body | None:
+    """The body of an HCL file written one thing a line, as ``tf_parse.parse_hcl`` reads it;
+    None when a line is anything else (then the file must be parsed whole)."""
+    if "\r" in text:  # a lone carriage return is a line break to tree-sitter, not to split("\n")
+        return None
+    lines = text.split("\n")
+    top = Body()
+    body = top
+    open_blocks: list[Block] = []
+    index = 0
+    while index < len(lines):
+        raw_line = lines[index]
+        index += 1
+        line = raw_line.strip(" \t")
+        if not line or line[0] == "#" or line[:2] == "//":
+            continue
+        if line == "}":
+            if not open_blocks:
+                return None
+            open_blocks.pop().end_line = index
+            body = open_blocks[-1].body if open_blocks else top
+        elif line[-1] == "{" and "=" not in line:
+            match = _BLOCK_OPEN.fullmatch(line)
+            if match is None or len(open_blocks) >= MAX_BLOCK_DEPTH - 1:
+                return None
+            labels = tuple(quoted or name for quoted, name in _LABEL.findall(match[2]))
+            block = Block(match[1], labels, Body(), index, index)
+            body.blocks.append(block)
+            open_blocks.append(block)
+            body = block.body
+        else:
+            attribute, index = _attribute(lines, index - 1)
+            if attribute is None:
+                return None
+            body.attributes[attribute.name] = attribute
+    return None if open_blocks else top
+
+
+def _attribute(lines: list[str], index: int) -> tuple[Attribute | None, int]:
+    """The attribute starting at ``lines[index]`` and the index of the line after it."""
+    raw_line = lines[index]
+    line = raw_line.strip(" \t")
+    match = _ATTRIBUTE_START.match(line)
+    if match is None:
+        return None, index
+    number = index + 1
+    simple = _from_text(line[match.end() :], number)
+    if simple is not None:
+        return Attribute(match[1], simple, number), index + 1
+    if "<<" in line or "/*" in line:
+        return None, index
+    end = _value_end(lines, index)
+    if end is None:
+        return None, index
+    return attribute_on_line("\n".join(lines[index:end]), number), end
+
+
+_PLAIN_STRING = re.compile(r'"[^"\\$%\n]*"')
+# A value over more lines than this is rare enough to leave to the whole parse.
+_MAX_VALUE_LINES = 200
+
+
+def _value_end(lines: list[str], index: int) -> int | None:
+    """The index after the last line of the value that starts on ``lines[index]``: the line where
+    its brackets close. None when that is unclear: a string with escapes or interpolations, a
+    comment or a heredoc inside a value over several lines."""
+    depth = 0
+    for end in range(index, min(len(lines), index + _MAX_VALUE_LINES)):
+        line = lines[end]
+        if end > index and ("#" in line or "//" in line or "/*" in line or "<<" in line):
+            return None
+        bare = _PLAIN_STRING.sub("", line) if '"' in line else line
+        if end > index and '"' in bare:
+            return None
+        depth += bare.count("(") + bare.count("[") + bare.count("{")
+        depth -= bare.count(")") + bare.count("]") + bare.count("}")
+        if depth <= 0:
+            return end + 1
+    return None
