@@ -51,6 +51,8 @@ READ_BY_LINES = [
     'variable "mode" {\n  type    = map(string)\n  default = { prod = "verify" }\n}\n',
     'locals {\n  policy = var.env == "prod" ? "TLS13" : "TLS10" # per environment\n}\n',
     'locals {\n  tags = {\n    team = "edge"\n    cost = "42"\n  }\n  n = 1\n}\n',
+    'locals {\n  tags = {\n    "team" = "edge",\n\n    cost: 42,\n    owner = var.owner\n  }\n}\n',
+    'locals {\n  tags = {\n    team = "edge"\n    nested = { a = 1 }\n  }\n}\n',
     'locals {\n  hosts = [\n    "a.example.com",\n    "b.example.com",\n  ]\n}\n',
     'locals {\n  pem = file("${path.module}/ca.pem")\n}\n',
     "x = 1\n// a comment\ny = [for s in var.l : upper(s)]\n",
@@ -196,6 +198,9 @@ LINES = [
     "  r  =  true  ",
     "\ts = null",
     "t = [for x in y : x]",
+    '"q" = "v",',
+    "u: 1",
+    "v = f(1, x)",
 ]
 
 

@@ -67,6 +67,30 @@ CASES = [
     'a = "unterminated',
     "a = [1, 2",
     "a = x.",
+    "a = map(string)",
+    'a = lookup(var.m, "k", 1.5)',
+    'a = f( "x" , b.c )',
+    "a = f()",
+    "a = f(true, null, false.x)",
+    'a = f("a",)',
+    "a = for(x)",
+    "a = f(x...)",
+    "a = f(g(x))",
+    'a = f("${x}")',
+    "a = provider::p::f(1)",
+    'a = { prod = "verify", dev = "passthrough" }',
+    'a = { "k" = "v", }',
+    'a = { k: "v" }',
+    "a = {}",
+    "a = { }",
+    'a = { a = "x,y = z", b = 1 }',
+    "a = { true = 1, null = 2 }",
+    "a = { if = 1 }",
+    "a = { a = 1 b = 2 }",
+    "a = { a = [1] }",
+    "a = { a = {} }",
+    'a = { "${k}" = 1 }',
+    'a = {\n  k = "v"\n}',
     'b "label" {\n  a = "x"\n  c = ["y"]\n}',
     'locals {\n  a = "${var.x}.${var.y}"\n  b = lookup(local.m, var.e, "v")\n}',
 ]
@@ -107,7 +131,7 @@ def test_shortcut_near_the_nesting_limit(monkeypatch: pytest.MonkeyPatch) -> Non
     for depth in range(
         tf_parse.MAX_EXPRESSION_DEPTH // 3 - 4, tf_parse.MAX_EXPRESSION_DEPTH // 3 + 2
     ):
-        for inner in ('"x"', '["x"]', '"${x}"', "x.y", "1"):
+        for inner in ('"x"', '["x"]', '"${x}"', "x.y", "1", 'f("x")', '{ k = "x" }'):
             text = "a = " + "(" * depth + inner + ")" * depth + "\n"
             assert tf_parse.parse_hcl(text) == _parse_without_shortcut(text, monkeypatch)
 
@@ -136,6 +160,13 @@ TOKENS = [
     "é",
     "#",
     "\n",
+    "(",
+    ")",
+    "f(",
+    "{",
+    "=",
+    ":",
+    "k = ",
 ]
 
 

@@ -24,8 +24,12 @@ from mtlslint.loaders.tf_parse import (
     Attribute,
     Block,
     Body,
+    ObjectExpr,
+    ObjectItem,
     _from_text,
+    _shorten,
     attribute_on_line,
+    object_item,
 )
 
 # ``type "label" label {``: labels are plain strings (nothing to unescape or interpolate) or names.
@@ -84,12 +88,34 @@ def _attribute(lines: list[str], index: int) -> tuple[Attribute | None, int]:
     simple = _from_text(line[match.end() :], number)
     if simple is not None:
         return Attribute(match[1], simple, number), index + 1
+    if line[match.end() :] == "{":
+        over_lines = _object_over_lines(lines, index)
+        if over_lines is not None:
+            value, after = over_lines
+            return Attribute(match[1], value, number), after
     if "<<" in line or "/*" in line:
         return None, index
     end = _value_end(lines, index)
     if end is None:
         return None, index
     return attribute_on_line("\n".join(lines[index:end]), number), end
+
+
+def _object_over_lines(lines: list[str], index: int) -> tuple[ObjectExpr, int] | None:
+    """The object opened at the end of ``lines[index]`` when each line below it up to its ``}``
+    is blank or one item of a string, number or name (``tf_parse.object_item``)."""
+    items: list[ObjectItem] = []
+    for end in range(index + 1, min(len(lines), index + _MAX_VALUE_LINES)):
+        text = lines[end].strip(" \t")
+        if text == "}":
+            written = ["{", *(lines[i].strip(" \t") for i in range(index + 1, end)), "}"]
+            return ObjectExpr(index + 1, _shorten(" ".join(written)), tuple(items)), end + 1
+        if text:
+            item = object_item(text, end + 1)
+            if item is None:
+                return None
+            items.append(item)
+    return None
 
 
 _PLAIN_STRING = re.compile(r'"[^"\\$%\n]*"')

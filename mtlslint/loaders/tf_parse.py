@@ -560,14 +560,27 @@ class _HclReader:
 
 
 # Expressions whose syntax trees have a known shape are read from their source text, which saves
-# visiting the three to six syntax nodes below them: a string without escapes or templates, a
+# visiting the three to a dozen syntax nodes below them: a string without escapes or templates, a
 # decimal number, a name with attribute steps (no dashes: ``a-b`` parses as one name), a string
-# interpolating only such names, a one-line tuple of such strings.
-_NAME = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*"
+# interpolating only such names, a one-line tuple of such strings, a call of a function with
+# such strings, numbers and names as arguments, a one-line object with such values.
+_IDENTIFIER = r"[A-Za-z_][A-Za-z0-9_]*"
+_NAME = rf"{_IDENTIFIER}(?:\.{_IDENTIFIER})*"
 _CHARS = r'[^"\\$%\n]'
+_ATOM = rf'"{_CHARS}*"|[0-9]+(?:\.[0-9]+)?|{_NAME}'
 _SIMPLE_EXPR = re.compile(
     rf'"(?P<string>{_CHARS}*)"|(?P<number>[0-9]+(?:\.[0-9]+)?)|(?P<name>{_NAME})'
 )
+_ATOMS = re.compile(_ATOM)
+_CALL = re.compile(
+    rf"({_IDENTIFIER})\([ \t]*((?:{_ATOM})(?:[ \t]*,[ \t]*(?:{_ATOM}))*)?[ \t]*\)"
+)
+_OBJECT_ITEM = rf'(?:"{_CHARS}*"|{_IDENTIFIER})[ \t]*[=:][ \t]*(?:{_ATOM})'
+_OBJECT = re.compile(
+    rf"\{{[ \t]*(?:{_OBJECT_ITEM}(?:[ \t]*,[ \t]*{_OBJECT_ITEM})*[ \t]*,?)?[ \t]*\}}"
+)
+_OBJECT_ITEMS = re.compile(rf'("{_CHARS}*"|{_IDENTIFIER})[ \t]*[=:][ \t]*({_ATOM})')
+_OBJECT_ITEM_LINE = re.compile(rf'("{_CHARS}*"|{_IDENTIFIER})[ \t]*[=:][ \t]*({_ATOM})[ \t]*,?')
 _SIMPLE_TEMPLATE = re.compile(rf'"(?:{_CHARS}|\$\{{{_NAME}\}})*"')
 _INTERPOLATION = re.compile(rf"\$\{{({_NAME})\}}")
 _STRING = re.compile(rf'"({_CHARS}*)"')
@@ -576,7 +589,8 @@ _STRING_TUPLE = re.compile(
 )
 _TRAILING_DIGITS = re.compile(r"[0-9]+\Z")
 _ATTRIBUTE_START = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)[ \t]*=[ \t]*")
-# The deepest of these shapes (a string in a tuple) is five syntax levels below its expression.
+# The deepest of these shapes (a string in a tuple or an object) is five syntax levels below its
+# expression.
 _SIMPLE_DEPTH = 5
 _KEYWORDS = frozenset({"true", "false", "null", "for", "in", "if"})
 
@@ -584,11 +598,16 @@ _KEYWORDS = frozenset({"true", "false", "null", "for", "in", "if"})
 def _from_text(raw: str, line: int) -> Expr | None:
     """What a syntax node without errors whose source text is ``raw`` (on ``line``) parses to,
     when it has one of the shapes above; None otherwise."""
-    if raw[:1] == "[":
+    first = raw[:1]
+    if first == "[":
         return _string_tuple(raw, line)
+    if first == "{":
+        return _object(raw, line)
     match = _SIMPLE_EXPR.fullmatch(raw)
     if match is None:
-        return _simple_template(raw, line) if raw[:1] == '"' else None
+        if first == '"':
+            return _simple_template(raw, line)
+        return _call(raw, line) if raw[-1:] == ")" else None
     string = match["string"]
     if string is not None:
         return Literal(line, _shorten(raw), string)
@@ -624,6 +643,58 @@ def _simple_template(raw: str, line: int) -> Template | None:
             return None
         parts.append(name)
     return Template(line, _shorten(raw), tuple(parts))
+
+
+def _atom(raw: str, line: int) -> Expr | None:
+    """A string, number or name: what :data:`_ATOM` matched."""
+    if raw[0] == '"':
+        return Literal(line, _shorten(raw), raw[1:-1])
+    if raw[0].isdigit():
+        return Literal(line, raw, int(raw) if "." not in raw else float(raw))
+    if raw in ("true", "false"):
+        return Literal(line, raw, raw == "true")
+    if raw == "null":
+        return Literal(line, "null", None)
+    return _name(raw, line)
+
+
+def _call(raw: str, line: int) -> Call | None:
+    match = _CALL.fullmatch(raw)
+    if match is None or match[1] in _KEYWORDS:
+        return None
+    args = []
+    for found in _ATOMS.finditer(match[2] or ""):
+        arg = _atom(found[0], line)
+        if arg is None:
+            return None
+        args.append(arg)
+    return Call(line, _shorten(raw), match[1], tuple(args))
+
+
+def _object(raw: str, line: int) -> ObjectExpr | None:
+    if _OBJECT.fullmatch(raw) is None:
+        return None
+    items = []
+    for key_text, value_text in _OBJECT_ITEMS.findall(raw):
+        key = _atom(key_text, line)
+        value = _atom(value_text, line)
+        if key is None or value is None:
+            return None
+        items.append(ObjectItem(key, value, line))
+    return ObjectExpr(line, _shorten(raw), tuple(items))
+
+
+def object_item(text: str, line: int) -> ObjectItem | None:
+    """An object's item written alone on ``line`` (``text`` stripped, a comma after it allowed)
+    when its key and value are a string, number or name; None otherwise."""
+    match = _OBJECT_ITEM_LINE.fullmatch(text)
+    if match is None:
+        return None
+    key = _atom(match[1], line)
+    value = _atom(match[2], line)
+    if key is None or value is None:
+        return None
+    return ObjectItem(key, value, line)
 
 
 def _string_tuple(raw: str, line: int) -> TupleExpr | None:
