@@ -663,7 +663,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run() -> None:
     """Console-script entry point."""
-    sys.exit(main())
+    code = main()
+    # Tearing the interpreter down frees every object of the scan one by one, 15-20 ms for a
+    # thousand files, for nothing: once the output is flushed the process may just end (as mypy
+    # does). Every file mtlslint writes is closed by then, and no atexit handler is needed.
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:
+        code = 128 + 13  # the reader went away before the end of the output (SIGPIPE)
+    os._exit(code)
 
 
 if __name__ == "__main__":
