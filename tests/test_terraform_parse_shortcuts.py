@@ -91,6 +91,20 @@ CASES = [
     "a = { a = {} }",
     'a = { "${k}" = 1 }',
     'a = {\n  k = "v"\n}',
+    'a = var.environment == "prod" ? "TLS_1_2" : "TLS_1_0"',
+    "a = var.enabled ? 1 : 0",
+    "a = x != 1 ? y.z : null",
+    "a = x>=1?y:z",
+    "a = x < 1 ? y : z",
+    "a = !x ? 1 : 2",
+    'a = x ? "a:b" : "c?d"',
+    "a = x ? y : z ? 1 : 2",
+    "a = x == y == z ? 1 : 2",
+    "a = x && y ? 1 : 2",
+    "a = for ? 1 : 2",
+    "a = x ? in : 2",
+    'a = x == "${y}" ? 1 : 2',
+    "a = x ? [1] : 2",
     'b "label" {\n  a = "x"\n  c = ["y"]\n}',
     'locals {\n  a = "${var.x}.${var.y}"\n  b = lookup(local.m, var.e, "v")\n}',
 ]
@@ -126,12 +140,15 @@ def test_shortcut_shapes() -> None:
     assert attributes["e"].expr == Literal(5, "2", 2)
 
 
+SHAPES = ('"x"', '["x"]', '"${x}"', "x.y", "1", 'f("x")', '{ k = "x" }', 'x == "y" ? 1 : 2')
+
+
 def test_shortcut_near_the_nesting_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     """Close to MAX_EXPRESSION_DEPTH the limit is still reported where it is crossed."""
     for depth in range(
         tf_parse.MAX_EXPRESSION_DEPTH // 3 - 4, tf_parse.MAX_EXPRESSION_DEPTH // 3 + 2
     ):
-        for inner in ('"x"', '["x"]', '"${x}"', "x.y", "1", 'f("x")', '{ k = "x" }'):
+        for inner in SHAPES:
             text = "a = " + "(" * depth + inner + ")" * depth + "\n"
             assert tf_parse.parse_hcl(text) == _parse_without_shortcut(text, monkeypatch)
 
@@ -167,6 +184,9 @@ TOKENS = [
     "=",
     ":",
     "k = ",
+    "?",
+    "==",
+    " : ",
 ]
 
 

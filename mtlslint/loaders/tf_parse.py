@@ -563,7 +563,8 @@ class _HclReader:
 # visiting the three to a dozen syntax nodes below them: a string without escapes or templates, a
 # decimal number, a name with attribute steps (no dashes: ``a-b`` parses as one name), a string
 # interpolating only such names, a one-line tuple of such strings, a call of a function with
-# such strings, numbers and names as arguments, a one-line object with such values.
+# such strings, numbers and names as arguments, a one-line object with such values, a choice
+# between two such values on such a value or a comparison of two.
 _IDENTIFIER = r"[A-Za-z_][A-Za-z0-9_]*"
 _NAME = rf"{_IDENTIFIER}(?:\.{_IDENTIFIER})*"
 _CHARS = r'[^"\\$%\n]'
@@ -579,6 +580,10 @@ _OBJECT_ITEM = rf'(?:"{_CHARS}*"|{_IDENTIFIER})[ \t]*[=:][ \t]*(?:{_ATOM})'
 _OBJECT = re.compile(
     rf"\{{[ \t]*(?:{_OBJECT_ITEM}(?:[ \t]*,[ \t]*{_OBJECT_ITEM})*[ \t]*,?)?[ \t]*\}}"
 )
+_CONDITIONAL = re.compile(
+    rf"({_ATOM})(?:[ \t]*(==|!=|<=|>=|<|>)[ \t]*({_ATOM}))?"
+    rf"[ \t]*\?[ \t]*({_ATOM})[ \t]*:[ \t]*({_ATOM})"
+)
 _OBJECT_ITEMS = re.compile(rf'("{_CHARS}*"|{_IDENTIFIER})[ \t]*[=:][ \t]*({_ATOM})')
 _OBJECT_ITEM_LINE = re.compile(rf'("{_CHARS}*"|{_IDENTIFIER})[ \t]*[=:][ \t]*({_ATOM})[ \t]*,?')
 _SIMPLE_TEMPLATE = re.compile(rf'"(?:{_CHARS}|\$\{{{_NAME}\}})*"')
@@ -589,9 +594,9 @@ _STRING_TUPLE = re.compile(
 )
 _TRAILING_DIGITS = re.compile(r"[0-9]+\Z")
 _ATTRIBUTE_START = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)[ \t]*=[ \t]*")
-# The deepest of these shapes (a string in a tuple or an object) is five syntax levels below its
+# The deepest of these shapes (a string compared in a condition) is six syntax levels below its
 # expression.
-_SIMPLE_DEPTH = 5
+_SIMPLE_DEPTH = 6
 _KEYWORDS = frozenset({"true", "false", "null", "for", "in", "if"})
 
 
@@ -605,6 +610,8 @@ def _from_text(raw: str, line: int) -> Expr | None:
         return _object(raw, line)
     match = _SIMPLE_EXPR.fullmatch(raw)
     if match is None:
+        if "?" in raw:
+            return _conditional(raw, line)
         if first == '"':
             return _simple_template(raw, line)
         return _call(raw, line) if raw[-1:] == ")" else None
@@ -669,6 +676,24 @@ def _call(raw: str, line: int) -> Call | None:
             return None
         args.append(arg)
     return Call(line, _shorten(raw), match[1], tuple(args))
+
+
+def _conditional(raw: str, line: int) -> Conditional | None:
+    match = _CONDITIONAL.fullmatch(raw)
+    if match is None:
+        return None
+    condition = _atom(match[1], line)
+    then = _atom(match[4], line)
+    otherwise = _atom(match[5], line)
+    if condition is None or then is None or otherwise is None:
+        return None
+    if match[2] is not None:
+        other = _atom(match[3], line)
+        if other is None:
+            return None
+        compared = _shorten(raw[match.start(1) : match.end(3)])
+        condition = Operation(line, compared, match[2], (condition, other))
+    return Conditional(line, _shorten(raw), condition, then, otherwise)
 
 
 def _object(raw: str, line: int) -> ObjectExpr | None:
