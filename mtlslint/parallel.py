@@ -50,12 +50,12 @@ import os
 import re
 import sys
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from mtlslint import model
+from mtlslint import fork_pool, model
 from mtlslint.judge import Judge, Judged
 from mtlslint.real_paths import RealPaths
 from mtlslint.result_cache import ResultCache
@@ -530,15 +530,51 @@ def _run_in_pool(
     progress: Callable[[str], None] | None,
     judge: Judge | None,
 ) -> list[UnitResult]:
-    import multiprocessing
     import pickle
-    from concurrent.futures import ProcessPoolExecutor
 
     tasks = _tasks(units, jobs)
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    if sys.platform == "darwin":
-        method = "spawn"  # forking is unsafe with macOS system frameworks
     results: list[UnitResult | None] = [None] * len(units)
+    if fork_pool.available() and len(tasks) <= fork_pool.MAX_TASKS:
+
+        def run_task(number: int) -> bytes:
+            gc.disable()  # short-lived and allocation-heavy: cycle collection only costs time
+            return dumps(
+                [
+                    (i, _load_and_store(units[i], keys[i], context, debug, cache, judge))
+                    for i in tasks[number]
+                ]
+            )
+
+        answers = fork_pool.run_forked(len(tasks), run_task, jobs)
+    else:
+        answers = _run_in_executor(units, keys, context, jobs, cache, debug, judge, tasks)
+    for done, (_, answer) in enumerate(answers, 1):
+        for i, outcome in pickle.loads(answer):
+            results[i] = outcome
+        if progress:
+            progress(f"loaded {done}/{len(tasks)} groups of files")
+    missing = [i for i, r in enumerate(results) if r is None]
+    for i in missing:
+        results[i] = _load_and_store(units[i], keys[i], context, debug, cache, judge)
+    return [r for r in results if r is not None]
+
+
+def _run_in_executor(
+    units: Sequence[WorkUnit],
+    keys: Sequence[str | None],
+    context: LoadContext,
+    jobs: int,
+    cache: ResultCache,
+    debug: bool,
+    judge: Judge | None,
+    tasks: list[list[int]],
+) -> Iterator[tuple[int, bytes]]:
+    """The tasks' answers from a ProcessPoolExecutor of spawned processes, where forking is not
+    to be had (macOS, Windows)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    method = "fork" if fork_pool.available() else "spawn"
     with ProcessPoolExecutor(
         max_workers=min(jobs, len(tasks)),
         mp_context=multiprocessing.get_context(method),
@@ -546,15 +582,8 @@ def _run_in_pool(
         initargs=(units, keys, context, cache, debug, judge),
     ) as pool:
         futures: list[Future[bytes]] = [pool.submit(_run_task, task) for task in tasks]
-        for number, future in enumerate(futures, 1):
-            for i, outcome in pickle.loads(future.result()):
-                results[i] = outcome
-            if progress:
-                progress(f"loaded {number}/{len(tasks)} groups of files")
-    missing = [i for i, r in enumerate(results) if r is None]
-    for i in missing:
-        results[i] = _load_and_store(units[i], keys[i], context, debug, cache, judge)
-    return [r for r in results if r is not None]
+        for number, future in enumerate(futures):
+            yield number, future.result()
 
 
 # --- fast pickling of results ------------------------------------------------------------------

@@ -13,14 +13,14 @@ import subprocess
 import sys
 import textwrap
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from mtlslint import parallel, scan
+from mtlslint import fork_pool, parallel, scan
 from mtlslint.config import Config
 from mtlslint.discover import discover
 from mtlslint.model import to_json
@@ -341,3 +341,27 @@ def test_one_file_nginx_scan_imports_nothing_heavy(tmp_path: Path) -> None:
         exit_code, imported = json.loads(done.stdout.strip().splitlines()[-1])
         assert exit_code == 1  # MTLS101: the scan did run
         assert imported == []
+
+
+def test_same_findings_from_spawned_workers(
+    mixed_tree: Path, always_parallel: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where fork() is not to be had (macOS, Windows) the units go to a ProcessPoolExecutor of
+    spawned interpreters, which get everything pickled: the same findings as one job."""
+    monkeypatch.setattr(fork_pool, "available", lambda: False)
+    answered: list[int] = []
+    original = parallel._run_in_executor
+
+    def spy(*args: Any) -> Iterator[tuple[int, bytes]]:
+        for number, answer in original(*args):
+            answered.append(number)
+            yield number, answer
+
+    monkeypatch.setattr(parallel, "_run_in_executor", spy)
+    outcomes = {}
+    for jobs in (1, 2):
+        options = ScanOptions(config=Config(), now=NOW, jobs=jobs, use_cache=False)
+        outcomes[jobs] = run_scan([mixed_tree], options, cwd=mixed_tree)
+    assert answered, "two jobs should have used spawned workers"
+    assert outcomes[1].findings and _findings(outcomes[1]) == _findings(outcomes[2])
+    assert outcomes[2].errors == []
