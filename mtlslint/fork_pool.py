@@ -44,16 +44,21 @@ def run_forked(
     if count > MAX_TASKS:
         raise ValueError(f"at most {MAX_TASKS} tasks")
     tasks_read, tasks_write = os.pipe()
-    try:
-        for number in range(count):
-            os.write(tasks_write, _NUMBER.pack(number))
-    finally:
-        os.close(tasks_write)
     workers: dict[int, int] = {}  # answer pipe -> worker pid
     try:
+        try:
+            for number in range(count):
+                os.write(tasks_write, _NUMBER.pack(number))
+        finally:
+            os.close(tasks_write)  # before forking: the workers must see the end of the tasks
         for _ in range(min(jobs, count)):
             answers_read, answers_write = os.pipe()
-            pid = os.fork()
+            try:
+                pid = os.fork()
+            except OSError:
+                os.close(answers_read)
+                os.close(answers_write)
+                raise
             if pid == 0:  # the worker
                 os.close(answers_read)
                 for other in workers:
@@ -62,8 +67,11 @@ def run_forked(
             os.close(answers_write)
             workers[answers_read] = pid
         os.close(tasks_read)
+        tasks_read = -1
         yield from _answers(workers)
     finally:
+        if tasks_read != -1:
+            os.close(tasks_read)
         for pid in workers.values():
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)  # only matters when the caller stopped early

@@ -45,3 +45,24 @@ def test_no_worker_left_behind() -> None:
 def test_more_tasks_than_the_pipe_holds_are_refused() -> None:
     with pytest.raises(ValueError, match="at most"):
         list(fork_pool.run_forked(fork_pool.MAX_TASKS + 1, lambda n: b"", jobs=2))
+
+
+def test_a_fork_that_fails_stops_the_workers_already_made(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    forks: list[int] = []
+    real_fork = os.fork
+
+    def fork_once() -> int:
+        if forks:
+            raise OSError("no more processes")
+        pid = real_fork()
+        if pid:
+            forks.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork_once)
+    with pytest.raises(OSError, match="no more processes"):
+        list(fork_pool.run_forked(4, lambda n: b"x", jobs=2))
+    with pytest.raises(ProcessLookupError):
+        os.kill(forks[0], 0)
