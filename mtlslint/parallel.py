@@ -547,7 +547,7 @@ def _run_in_pool(
 
         answers = fork_pool.run_forked(len(tasks), run_task, jobs)
     else:
-        answers = _run_in_executor(units, keys, context, jobs, cache, debug, judge, tasks)
+        answers = _run_in_executor(tasks, jobs, (units, keys, context, cache, debug, judge))
     for done, (_, answer) in enumerate(answers, 1):
         for i, outcome in pickle.loads(answer):
             results[i] = outcome
@@ -560,17 +560,10 @@ def _run_in_pool(
 
 
 def _run_in_executor(
-    units: Sequence[WorkUnit],
-    keys: Sequence[str | None],
-    context: LoadContext,
-    jobs: int,
-    cache: ResultCache,
-    debug: bool,
-    judge: Judge | None,
-    tasks: list[list[int]],
+    tasks: list[list[int]], jobs: int, worker_state: tuple[Any, ...]
 ) -> Iterator[tuple[int, bytes]]:
     """The tasks' answers from a ProcessPoolExecutor of spawned processes, where forking is not
-    to be had (macOS, Windows)."""
+    to be had (macOS, Windows); ``worker_state`` is what :func:`_init_worker` takes."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -579,7 +572,7 @@ def _run_in_executor(
         max_workers=min(jobs, len(tasks)),
         mp_context=multiprocessing.get_context(method),
         initializer=_init_worker,
-        initargs=(units, keys, context, cache, debug, judge),
+        initargs=worker_state,
     ) as pool:
         futures: list[Future[bytes]] = [pool.submit(_run_task, task) for task in tasks]
         for number, future in enumerate(futures):

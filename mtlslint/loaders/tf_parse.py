@@ -569,9 +569,6 @@ _IDENTIFIER = r"[A-Za-z_][A-Za-z0-9_]*"
 _NAME = rf"{_IDENTIFIER}(?:\.{_IDENTIFIER})*"
 _CHARS = r'[^"\\$%\n]'
 _ATOM = rf'"{_CHARS}*"|[0-9]+(?:\.[0-9]+)?|{_NAME}'
-_SIMPLE_EXPR = re.compile(
-    rf'"(?P<string>{_CHARS}*)"|(?P<number>[0-9]+(?:\.[0-9]+)?)|(?P<name>{_NAME})'
-)
 _ATOMS = re.compile(_ATOM)
 _CALL = re.compile(
     rf"({_IDENTIFIER})\([ \t]*((?:{_ATOM})(?:[ \t]*,[ \t]*(?:{_ATOM}))*)?[ \t]*\)"
@@ -608,24 +605,13 @@ def _from_text(raw: str, line: int) -> Expr | None:
         return _string_tuple(raw, line)
     if first == "{":
         return _object(raw, line)
-    match = _SIMPLE_EXPR.fullmatch(raw)
-    if match is None:
-        if "?" in raw:
-            return _conditional(raw, line)
-        if first == '"':
-            return _simple_template(raw, line)
-        return _call(raw, line) if raw[-1:] == ")" else None
-    string = match["string"]
-    if string is not None:
-        return Literal(line, _shorten(raw), string)
-    number = match["number"]
-    if number is not None:
-        return Literal(line, raw, int(number) if "." not in number else float(number))
-    if raw in ("true", "false"):
-        return Literal(line, raw, raw == "true")
-    if raw == "null":
-        return Literal(line, "null", None)
-    return _name(raw, line)
+    if _ATOMS.fullmatch(raw) is not None:
+        return _atom(raw, line)
+    if "?" in raw:
+        return _conditional(raw, line)
+    if first == '"':
+        return _simple_template(raw, line)
+    return _call(raw, line) if raw[-1:] == ")" else None
 
 
 def _name(raw: str, line: int) -> Traversal | None:
