@@ -2,7 +2,8 @@
 
 A script, not a test: timings on a shared machine are noisy, so every figure is the median of
 ``--repeat`` runs, each in a fresh process (imports count), with the floors measured in the same
-run. The corpus comes from ``benchmarks/generate_corpus.py`` (deterministic), written into a
+run; figures compared with each other (floor, one job, all jobs; Checkov and mtlslint) have their
+runs taken in turns, so that a slow minute of the machine falls on both. The corpus comes from ``benchmarks/generate_corpus.py`` (deterministic), written into a
 temporary folder (``--work`` keeps it).
 
 What it reports, as Markdown on standard output:
@@ -180,9 +181,20 @@ def measure(command: Sequence[str], cwd: Path | None = None, *, memory: bool = T
 def median_run(command: Sequence[str], repeat: int, cwd: Path | None = None) -> Run:
     """The median wall time of ``repeat`` runs, and the peak memory of one run before them
     (which also warms the file cache and writes bytecode)."""
-    first = measure(command, cwd)
-    walls = [measure(command, cwd, memory=False).wall for _ in range(repeat)]
-    return Run(statistics.median(walls), first.peak_mb)
+    return median_runs([command], repeat, cwd)[0]
+
+
+def median_runs(
+    commands: Sequence[Sequence[str]], repeat: int, cwd: Path | None = None
+) -> list[Run]:
+    """:func:`median_run` of each command, their timed runs taken in turn (a, b, a, b, …): figures
+    that are compared with each other see the same moments of a shared machine."""
+    peaks = [measure(command, cwd).peak_mb for command in commands]
+    walls: list[list[float]] = [[] for _ in commands]
+    for _ in range(repeat):
+        for command, found in zip(commands, walls, strict=True):
+            found.append(measure(command, cwd, memory=False).wall)
+    return [Run(statistics.median(w), peak) for w, peak in zip(walls, peaks, strict=True)]
 
 
 # --- report helpers ----------------------------------------------------------------------------
@@ -295,16 +307,22 @@ def startup(work: Path, repeat: int) -> str:
 def config_corpus(work: Path, sizes: Sequence[int], repeat: int, jobs: int) -> str:
     out = [
         "Configuration corpus: nginx, Envoy, Istio and Kubernetes in equal parts "
-        f"(median of {repeat}; `--jobs {jobs}` is the default on this machine).\n"
+        f"(median of {repeat}, the runs of each size taken in turns; `--jobs {jobs}` is the "
+        "default on this machine).\n"
     ]
     for size in sizes:
         root = work / f"config-{size}"
         if not root.exists():
             generate(root, size, CONFIG_FORMATS)
         files, total = tree_size(root)
-        floor = median_run([PYTHON, "-c", YAML_FLOOR, str(root)], repeat)
-        one = median_run(scan_command(root, "--no-cache", "--jobs", "1"), repeat)
-        many = median_run(scan_command(root, "--no-cache", "--jobs", str(jobs)), repeat)
+        floor, one, many = median_runs(
+            [
+                [PYTHON, "-c", YAML_FLOOR, str(root)],
+                scan_command(root, "--no-cache", "--jobs", "1"),
+                scan_command(root, "--no-cache", "--jobs", str(jobs)),
+            ],
+            repeat,
+        )
         cache = work / f"cache-{size}"
         shutil.rmtree(cache, ignore_errors=True)
         cold = measure(scan_command(root, "--cache-dir", str(cache)))
@@ -337,7 +355,7 @@ def config_corpus(work: Path, sizes: Sequence[int], repeat: int, jobs: int) -> s
 def terraform_corpus(
     work: Path, sizes: Sequence[int], repeat: int, jobs: int, hcl2_max: int
 ) -> str:
-    out = [f"Terraform corpus (median of {repeat}).\n"]
+    out = [f"Terraform corpus (median of {repeat}, the runs of each size taken in turns).\n"]
     try:
         import hcl2  # noqa: F401
 
@@ -349,9 +367,14 @@ def terraform_corpus(
         if not root.exists():
             generate(root, size, ("terraform",))
         files, total = tree_size(root)
-        floor = median_run([PYTHON, "-c", HCL_FLOOR, str(root)], repeat)
-        one = median_run(scan_command(root, "--no-cache", "--jobs", "1"), repeat)
-        many = median_run(scan_command(root, "--no-cache", "--jobs", str(jobs)), repeat)
+        floor, one, many = median_runs(
+            [
+                [PYTHON, "-c", HCL_FLOOR, str(root)],
+                scan_command(root, "--no-cache", "--jobs", "1"),
+                scan_command(root, "--no-cache", "--jobs", str(jobs)),
+            ],
+            repeat,
+        )
         out += [
             f"**{files:,} files, {total / 1e6:.1f} MB**\n",
             TABLE_HEAD,
@@ -390,25 +413,30 @@ def checkov(work: Path, files: int, repeat: int) -> str:
     if not root.exists():
         generate(root, files, ("terraform", "kubernetes"))
     count, total = tree_size(root)
-    theirs = median_run(
+    # mtlslint's run is short enough for one blip of a shared machine to move it: more runs.
+    repeat = max(repeat, 5)
+    theirs, ours = median_runs(
         [
-            str(binary),
-            "-d",
-            str(root),
-            "--framework",
-            "terraform,kubernetes",
-            "--quiet",
-            "--compact",
-            "--skip-download",
-            "-o",
-            "json",
+            [
+                str(binary),
+                "-d",
+                str(root),
+                "--framework",
+                "terraform,kubernetes",
+                "--quiet",
+                "--compact",
+                "--skip-download",
+                "-o",
+                "json",
+            ],
+            scan_command(root, "--no-cache"),
         ],
         repeat,
     )
-    ours = median_run(scan_command(root, "--no-cache"), repeat)
     return (
         f"Checkov {version.strip()} and mtlslint on the same Terraform + Kubernetes corpus "
-        f"(median of {repeat}; Checkov with `--framework terraform,kubernetes --quiet --compact "
+        f"(median of {repeat}, taken in turns; Checkov with `--framework terraform,kubernetes "
+        "--quiet --compact "
         "--skip-download`, mtlslint with `--no-cache`).\n\n"
         f"**{count:,} files, {total / 1e6:.1f} MB**\n\n"
         + TABLE_HEAD
