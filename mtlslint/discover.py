@@ -53,8 +53,13 @@ _NGINX_DIRECTIVE = re.compile(
     re.MULTILINE,
 )
 _INI_SECTION = re.compile(r"^[ \t]*\[[^\]\n]+\][ \t]*$", re.MULTILINE)
-_ENVOY_MARKERS = re.compile(
-    r"static_resources|dynamic_resources|type\.googleapis\.com/envoy\.|envoy\.admin\.v3"
+# Searched for as plain substrings: an alternation of words gives the regex engine no literal
+# to skip ahead to, and the search of 10k files took 0.2 s instead of 0.02.
+_ENVOY_MARKERS = (
+    "static_resources",
+    "dynamic_resources",
+    "type.googleapis.com/envoy.",
+    "envoy.admin.v3",
 )
 _MANIFEST_MARKERS = re.compile(
     r"^[ \t]*+-?[ \t]*+[\"']?(?:apiVersion|kind)[\"']?[ \t]*:", re.MULTILINE
@@ -184,17 +189,15 @@ def detect_format(path: Path, text: str, data: bytes) -> FormatName | None:
             return "certificate"
         return None
     if suffix in {".yaml", ".yml"}:
-        if _ENVOY_MARKERS.search(text) and not _MANIFEST_MARKERS.search(text):
-            return "envoy"
-        if _MANIFEST_MARKERS.search(text):
+        if _has_manifest_marker(text):
             return "manifest"
-        if _ENVOY_MARKERS.search(text):
+        if _has_envoy_marker(text):
             return "envoy"
         return None
     if suffix == ".json":
         if _TERRAFORM_PLAN.search(text):
             return "terraform"
-        if _ENVOY_MARKERS.search(text):
+        if _has_envoy_marker(text):
             return "envoy"
         if '"apiVersion"' in text and '"kind"' in text:
             return "manifest"
@@ -208,6 +211,15 @@ def detect_format(path: Path, text: str, data: bytes) -> FormatName | None:
     if _PEM_BEGIN.search(text) and "-----END " in text and suffix in {"", ".txt"}:
         return "certificate"
     return None
+
+
+def _has_envoy_marker(text: str) -> bool:
+    return any(marker in text for marker in _ENVOY_MARKERS)
+
+
+def _has_manifest_marker(text: str) -> bool:
+    """An ``apiVersion:`` or ``kind:`` key at the start of a line (or of a list item)."""
+    return ("apiVersion" in text or "kind" in text) and _MANIFEST_MARKERS.search(text) is not None
 
 
 def _only_yaml_markers(text: str) -> bool:
