@@ -80,8 +80,10 @@ _COST_PER_BYTE: Mapping[str, float] = {
     "mtlslint.loaders.terraform": 3.0,
     "mtlslint.loaders.certs": 2.0,
 }
-# Tasks per worker: enough for the pool to even out uneven units.
-_TASKS_PER_JOB = 6
+# A task is at least 1/(jobs * _TASK_SHARE) of the work left, and at least 1/(jobs *
+# _SMALLEST_TASK_SHARE) of all: a few dozen tasks, the last ones small.
+_TASK_SHARE = 3
+_SMALLEST_TASK_SHARE = 40
 
 
 class LoaderModule(Protocol):
@@ -472,17 +474,21 @@ def run_units(
 
 
 def _tasks(units: Sequence[WorkUnit], jobs: int) -> list[list[int]]:
-    """Unit indices grouped into tasks of similar cost, costliest first."""
+    """Unit indices grouped into tasks, costliest units first, each task a share of what is left
+    (guided scheduling): large tasks while there is much to do, small ones at the end, so that
+    the workers run out of work at nearly the same time."""
     order = sorted(range(len(units)), key=lambda i: units[i].cost, reverse=True)
-    target = sum(u.cost for u in units) / (jobs * _TASKS_PER_JOB)
+    remaining = sum(u.cost for u in units)
+    smallest = remaining / (jobs * _SMALLEST_TASK_SHARE)
     tasks: list[list[int]] = []
     current: list[int] = []
     current_cost = 0.0
     for i in order:
         current.append(i)
         current_cost += units[i].cost
-        if current_cost >= target:
+        if current_cost >= max(remaining / (jobs * _TASK_SHARE), smallest):
             tasks.append(current)
+            remaining -= current_cost
             current, current_cost = [], 0.0
     if current:
         tasks.append(current)
