@@ -666,13 +666,16 @@ def run() -> None:
     code = main()
     # Tearing the interpreter down frees every object of the scan one by one, 15-20 ms for a
     # thousand files, for nothing: once the output is flushed the process may just end (as mypy
-    # does). Every file mtlslint writes is closed by then, and no atexit handler is needed.
+    # does). Every file mtlslint writes is closed by then, and no atexit handler of ours is
+    # needed; a profiler or coverage tracer writes its data at exit, so then exit normally.
     try:
         sys.stdout.flush()
         sys.stderr.flush()
     except BrokenPipeError:
         code = 128 + 13  # the reader went away before the end of the output (SIGPIPE)
-    os._exit(code)
+    if sys.getprofile() is None and sys.gettrace() is None:
+        os._exit(code)
+    sys.exit(code)
 
 
 if __name__ == "__main__":
