@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import operator
 import os
 import re
 import stat
@@ -66,6 +67,7 @@ _MANIFEST_MARKERS = re.compile(
 )
 _TERRAFORM_PLAN = re.compile(r"\"(?:planned_values|terraform_version|resource_changes)\"")
 _PEM_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]+-----")
+_ENTRY_NAME = operator.attrgetter("name")
 
 
 @dataclass(slots=True)
@@ -235,10 +237,6 @@ def _looks_like_nginx(text: str) -> bool:
     if _INI_SECTION.search(text) and not _NGINX_BLOCK.search(text):
         return False  # supervisord, systemd and other INI files
     return bool(_NGINX_BLOCK.search(text) or _NGINX_DIRECTIVE.search(text))
-
-
-def _entry_name(entry: os.DirEntry[str]) -> str:
-    return entry.name
 
 
 def _is_dir(entry: os.DirEntry[str]) -> bool:
@@ -417,7 +415,7 @@ class Walker:
             here, resolved, folder_display, folder_relative = stack.pop()
             try:
                 with os.scandir(here) as listing:
-                    entries = sorted(listing, key=_entry_name)
+                    entries = sorted(listing, key=_ENTRY_NAME)
             except OSError:
                 continue
             info = os.stat(here)
