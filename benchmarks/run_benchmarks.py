@@ -3,8 +3,9 @@
 A script, not a test: timings on a shared machine are noisy, so every figure is the median of
 ``--repeat`` runs, each in a fresh process (imports count), with the floors measured in the same
 run; figures compared with each other (floor, one job, all jobs; Checkov and mtlslint) have their
-runs taken in turns, so that a slow minute of the machine falls on both. The corpus comes from ``benchmarks/generate_corpus.py`` (deterministic), written into a
-temporary folder (``--work`` keeps it).
+runs taken in turns, so that a slow minute of the machine falls on both. The corpus comes from
+``benchmarks/generate_corpus.py`` (deterministic), written into a temporary folder (``--work``
+keeps it).
 
 What it reports, as Markdown on standard output:
 
