@@ -1,7 +1,9 @@
-"""The HCL reader takes plain strings, numbers, names, simple templates and string tuples from
-their source text instead of visiting their syntax nodes; both ways must give the same result.
+"""The HCL reader takes values of simple shapes (strings, numbers, names, simple templates, string
+tuples, calls and objects of those, a choice between two of those) from their source text instead
+of visiting their syntax nodes; both ways must give the same result.
 
-Each case is parsed twice: as the loader does, and with the shortcut switched off.
+Each case is parsed twice: as the loader does (by lines where it can, shapes from their text), and
+whole by tree-sitter with every node visited.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mtlslint.loaders import tf_parse
+from mtlslint.loaders import tf_lines, tf_parse
 from mtlslint.loaders.tf_parse import Literal, ParsedFile, Template, Traversal, TupleExpr
 
 CASES = [
@@ -111,8 +113,11 @@ CASES = [
 
 
 def _parse_without_shortcut(text: str, monkeypatch: pytest.MonkeyPatch) -> ParsedFile:
+    """The whole file parsed by tree-sitter and every node visited: no reading by lines, no
+    value read from its text."""
     with monkeypatch.context() as patch:
-        patch.setattr(tf_parse, "_from_text", lambda raw, line: None)
+        patch.setattr(tf_lines, "read_by_lines", lambda text: None)
+        patch.setattr(tf_parse, "value_from_text", lambda raw, line: None)
         return tf_parse.parse_hcl(text)
 
 

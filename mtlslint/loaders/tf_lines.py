@@ -1,17 +1,20 @@
 """HCL files whose layout is one thing a line, read line by line instead of parsed whole.
 
 Most Terraform files are blocks written one thing a line: ``type "label" "label" {``, ``}``,
-comments, and ``name = value`` with the whole value on its line. Such a file is read here: the
-blocks from the lines, each value from its source text when it has one of the simple shapes
-``tf_parse`` knows (a string, a number, a name, a one-line tuple of strings), else from
-tree-sitter's parse of that one line (:func:`mtlslint.loaders.tf_parse.attribute_on_line`).
-Parsing a few short lines instead of the whole file, and visiting no syntax nodes for the rest, is
-what makes Terraform scans cost little more than tree-sitter's parse of the files alone.
+comments, and ``name = value``. Such a file is read here: the blocks from their lines, each value
+from its source text when it has one of the shapes ``tf_parse`` reads that way
+(:func:`mtlslint.loaders.tf_parse.value_from_text`: strings, numbers, names, simple templates,
+tuples of strings, calls and objects of those, a choice between two of those), an object over
+several lines from its items' lines, and any other value from tree-sitter's parse of its lines
+alone (:func:`mtlslint.loaders.tf_parse.attribute_on_line`). Parsing a few lines instead of the
+whole file, and visiting no syntax nodes for the rest, is what makes Terraform scans cost little
+more than tree-sitter's parse of the files alone.
 
-Any other line (a value over several lines, a heredoc, a block comment, a block on one line, a name
-with a dash, a line tree-sitter finds an error in) makes :func:`read_by_lines` return None, and the
-file is parsed whole. Both ways give the same result: ``tests/test_terraform_lines.py`` compares
-them on every Terraform file of the fixtures and on generated ones.
+Anything else (a heredoc, a block comment, a block on one line, a name with a dash, a comment or
+an interpolation inside a value over several lines, a line tree-sitter finds an error in) makes
+:func:`read_by_lines` return None, and the file is parsed whole. Both ways give the same result:
+``tests/test_terraform_lines.py`` compares them on every Terraform file of the repository, on
+chosen cases and on generated files.
 """
 
 from __future__ import annotations
@@ -19,17 +22,17 @@ from __future__ import annotations
 import re
 
 from mtlslint.loaders.tf_parse import (
-    _ATTRIBUTE_START,
+    ATTRIBUTE_START,
     MAX_BLOCK_DEPTH,
     Attribute,
     Block,
     Body,
     ObjectExpr,
     ObjectItem,
-    _from_text,
-    _shorten,
     attribute_on_line,
     object_item,
+    shortened,
+    value_from_text,
 )
 
 # ``type "label" label {``: labels are plain strings (nothing to unescape or interpolate) or names.
@@ -81,11 +84,11 @@ def _attribute(lines: list[str], index: int) -> tuple[Attribute | None, int]:
     """The attribute starting at ``lines[index]`` and the index of the line after it."""
     raw_line = lines[index]
     line = raw_line.strip(" \t")
-    match = _ATTRIBUTE_START.match(line)
+    match = ATTRIBUTE_START.match(line)
     if match is None:
         return None, index
     number = index + 1
-    simple = _from_text(line[match.end() :], number)
+    simple = value_from_text(line[match.end() :], number)
     if simple is not None:
         return Attribute(match[1], simple, number), index + 1
     if line[match.end() :] == "{":
@@ -109,7 +112,7 @@ def _object_over_lines(lines: list[str], index: int) -> tuple[ObjectExpr, int] |
         text = lines[end].strip(" \t")
         if text == "}":
             written = ["{", *(lines[i].strip(" \t") for i in range(index + 1, end)), "}"]
-            return ObjectExpr(index + 1, _shorten(" ".join(written)), tuple(items)), end + 1
+            return ObjectExpr(index + 1, shortened(" ".join(written)), tuple(items)), end + 1
         if text:
             item = object_item(text, end + 1)
             if item is None:

@@ -290,7 +290,7 @@ class _HclReader:
         return self.data[node.start_byte : node.end_byte].decode("utf-8", "replace")
 
     def short(self, node: tree_sitter.Node) -> str:
-        return _shorten(self.text(node))
+        return shortened(self.text(node))
 
     def body(self, node: tree_sitter.Node, depth: int) -> Body:
         if depth >= MAX_BLOCK_DEPTH:
@@ -311,10 +311,10 @@ class _HclReader:
     def attribute(self, node: tree_sitter.Node) -> Attribute | None:
         if not node.has_error:
             raw = self.text(node)
-            match = _ATTRIBUTE_START.match(raw)
+            match = ATTRIBUTE_START.match(raw)
             if match is not None:
                 line = node.start_point.row + 1
-                simple = _from_text(raw[match.end() :], line)
+                simple = value_from_text(raw[match.end() :], line)
                 if simple is not None:
                     return Attribute(match[1], simple, line)
         children = node.named_children
@@ -368,7 +368,7 @@ class _HclReader:
         if kind == "expression":
             # Nearer the limit the nodes are visited, so that it is reported where it is crossed.
             if depth + _SIMPLE_DEPTH <= MAX_EXPRESSION_DEPTH and not node.has_error:
-                simple = _from_text(self.text(node), node.start_point.row + 1)
+                simple = value_from_text(self.text(node), node.start_point.row + 1)
                 if simple is not None:
                     return simple
             return self.parts(node.named_children, node, depth)
@@ -376,7 +376,7 @@ class _HclReader:
             return self.expr(node.named_children[0], depth)
         if kind == "string_lit":
             raw = self.text(node)
-            return Literal(node.start_point.row + 1, _shorten(raw), self.string_lit(node, raw))
+            return Literal(node.start_point.row + 1, shortened(raw), self.string_lit(node, raw))
         if kind == "quoted_template":
             return self.quoted_template(node, depth)
         if kind == "numeric_lit":
@@ -387,7 +387,7 @@ class _HclReader:
                 try:
                     number = float(raw)
                 except ValueError:
-                    raise self.fail(node, f"invalid number {_shorten(raw)}") from None
+                    raise self.fail(node, f"invalid number {shortened(raw)}") from None
             return Literal(node.start_point.row + 1, raw, number)
         if kind == "function_call":
             return self.call(node, depth)
@@ -414,7 +414,7 @@ class _HclReader:
             return self.operation(node, depth)
         if kind == "variable_expr":
             raw = self.text(node)
-            return Traversal(node.start_point.row + 1, _shorten(raw), raw, ())
+            return Traversal(node.start_point.row + 1, shortened(raw), raw, ())
         what = "for expression" if kind == "for_expr" else kind.replace("_", " ")
         return Opaque(node.start_point.row + 1, self.short(node), what)
 
@@ -590,14 +590,14 @@ _STRING_TUPLE = re.compile(
     rf'\[[ \t]*(?:"{_CHARS}*"[ \t]*(?:,[ \t]*"{_CHARS}*"[ \t]*)*,?[ \t]*)?\]'
 )
 _TRAILING_DIGITS = re.compile(r"[0-9]+\Z")
-_ATTRIBUTE_START = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)[ \t]*=[ \t]*")
+ATTRIBUTE_START = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)[ \t]*=[ \t]*")
 # The deepest of these shapes (a string compared in a condition) is six syntax levels below its
 # expression.
 _SIMPLE_DEPTH = 6
 _KEYWORDS = frozenset({"true", "false", "null", "for", "in", "if"})
 
 
-def _from_text(raw: str, line: int) -> Expr | None:
+def value_from_text(raw: str, line: int) -> Expr | None:
     """What a syntax node without errors whose source text is ``raw`` (on ``line``) parses to,
     when it has one of the shapes above; None otherwise."""
     first = raw[:1]
@@ -635,13 +635,13 @@ def _simple_template(raw: str, line: int) -> Template | None:
         if name is None:
             return None
         parts.append(name)
-    return Template(line, _shorten(raw), tuple(parts))
+    return Template(line, shortened(raw), tuple(parts))
 
 
 def _atom(raw: str, line: int) -> Expr | None:
     """A string, number or name: what :data:`_ATOM` matched."""
     if raw[0] == '"':
-        return Literal(line, _shorten(raw), raw[1:-1])
+        return Literal(line, shortened(raw), raw[1:-1])
     if raw[0].isdigit():
         return Literal(line, raw, int(raw) if "." not in raw else float(raw))
     if raw in ("true", "false"):
@@ -661,7 +661,7 @@ def _call(raw: str, line: int) -> Call | None:
         if arg is None:
             return None
         args.append(arg)
-    return Call(line, _shorten(raw), match[1], tuple(args))
+    return Call(line, shortened(raw), match[1], tuple(args))
 
 
 def _conditional(raw: str, line: int) -> Conditional | None:
@@ -677,9 +677,9 @@ def _conditional(raw: str, line: int) -> Conditional | None:
         other = _atom(match[3], line)
         if other is None:
             return None
-        compared = _shorten(raw[match.start(1) : match.end(3)])
+        compared = shortened(raw[match.start(1) : match.end(3)])
         condition = Operation(line, compared, match[2], (condition, other))
-    return Conditional(line, _shorten(raw), condition, then, otherwise)
+    return Conditional(line, shortened(raw), condition, then, otherwise)
 
 
 def _object(raw: str, line: int) -> ObjectExpr | None:
@@ -692,7 +692,7 @@ def _object(raw: str, line: int) -> ObjectExpr | None:
         if key is None or value is None:
             return None
         items.append(ObjectItem(key, value, line))
-    return ObjectExpr(line, _shorten(raw), tuple(items))
+    return ObjectExpr(line, shortened(raw), tuple(items))
 
 
 def object_item(text: str, line: int) -> ObjectItem | None:
@@ -711,8 +711,8 @@ def object_item(text: str, line: int) -> ObjectItem | None:
 def _string_tuple(raw: str, line: int) -> TupleExpr | None:
     if _STRING_TUPLE.fullmatch(raw) is None:
         return None
-    items = tuple(Literal(line, _shorten(item[0]), item[1]) for item in _STRING.finditer(raw))
-    return TupleExpr(line, _shorten(raw), items)
+    items = tuple(Literal(line, shortened(item[0]), item[1]) for item in _STRING.finditer(raw))
+    return TupleExpr(line, shortened(raw), items)
 
 
 def _first_of(nodes: list[tree_sitter.Node], kind: str) -> tree_sitter.Node | None:
@@ -722,7 +722,7 @@ def _first_of(nodes: list[tree_sitter.Node], kind: str) -> tree_sitter.Node | No
     return None
 
 
-def _shorten(text: str) -> str:
+def shortened(text: str) -> str:
     """Source text for messages: whitespace runs as one space, at most _MAX_TEXT characters."""
     text = " ".join(text.split())
     return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 3] + "..."
