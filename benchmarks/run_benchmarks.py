@@ -198,6 +198,18 @@ def median_runs(
     return [Run(statistics.median(w), peak) for w, peak in zip(walls, peaks, strict=True)]
 
 
+def floor_and_scans(floor: str, root: Path, jobs: int, repeat: int) -> list[Run]:
+    """The floor script over ``root``, and scans of it with one job and with ``jobs``."""
+    return median_runs(
+        [
+            [PYTHON, "-c", floor, str(root)],
+            scan_command(root, "--no-cache", "--jobs", "1"),
+            scan_command(root, "--no-cache", "--jobs", str(jobs)),
+        ],
+        repeat,
+    )
+
+
 # --- report helpers ----------------------------------------------------------------------------
 
 
@@ -316,14 +328,7 @@ def config_corpus(work: Path, sizes: Sequence[int], repeat: int, jobs: int) -> s
         if not root.exists():
             generate(root, size, CONFIG_FORMATS)
         files, total = tree_size(root)
-        floor, one, many = median_runs(
-            [
-                [PYTHON, "-c", YAML_FLOOR, str(root)],
-                scan_command(root, "--no-cache", "--jobs", "1"),
-                scan_command(root, "--no-cache", "--jobs", str(jobs)),
-            ],
-            repeat,
-        )
+        floor, one, many = floor_and_scans(YAML_FLOOR, root, jobs, repeat)
         cache = work / f"cache-{size}"
         shutil.rmtree(cache, ignore_errors=True)
         cold = measure(scan_command(root, "--cache-dir", str(cache)))
@@ -368,14 +373,7 @@ def terraform_corpus(
         if not root.exists():
             generate(root, size, ("terraform",))
         files, total = tree_size(root)
-        floor, one, many = median_runs(
-            [
-                [PYTHON, "-c", HCL_FLOOR, str(root)],
-                scan_command(root, "--no-cache", "--jobs", "1"),
-                scan_command(root, "--no-cache", "--jobs", str(jobs)),
-            ],
-            repeat,
-        )
+        floor, one, many = floor_and_scans(HCL_FLOOR, root, jobs, repeat)
         out += [
             f"**{files:,} files, {total / 1e6:.1f} MB**\n",
             TABLE_HEAD,
