@@ -5,7 +5,6 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import gc
-import importlib
 import importlib.util
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -13,7 +12,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
 
 from mtlslint import engine, parallel, suppress
 from mtlslint.config import Config
@@ -40,10 +38,6 @@ LOADERS: dict[str, tuple[str, ...]] = {
     "terraform": ("mtlslint.loaders.terraform",),
     "certificate": ("mtlslint.loaders.certs",),
 }
-
-
-class LoaderModule(Protocol):
-    def load(self, sources: Sequence[Source], context: LoadContext) -> LoadResult: ...
 
 
 # A file changed this shortly before a scan started may have changed again within the
@@ -227,17 +221,6 @@ def _available_loaders() -> dict[str, tuple[str, ...]]:
         fmt: tuple(m for m in modules if importlib.util.find_spec(m) is not None)
         for fmt, modules in LOADERS.items()
     }
-
-
-def _loader(module_name: str) -> LoaderModule | None:
-    if importlib.util.find_spec(module_name) is None:
-        return None
-    module: LoaderModule = importlib.import_module(module_name)
-    return module
-
-
-def supported_formats() -> set[str]:
-    return {fmt for fmt, modules in LOADERS.items() if any(_loader(m) for m in modules)}
 
 
 def with_expiry(certificates: Sequence[Certificate], now: datetime) -> list[Certificate]:

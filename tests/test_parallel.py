@@ -7,6 +7,7 @@ records (order aside) and the same findings.
 
 from __future__ import annotations
 
+import importlib
 import json
 import shutil
 import subprocess
@@ -43,8 +44,7 @@ def _monolithic(sources: Sequence[Source], context: LoadContext) -> LoadResult:
     for fmt in formats:
         group = [s for s in sources if s.format == fmt]
         for module in scan.LOADERS.get(fmt, ()):
-            loader = scan._loader(module)
-            assert loader is not None
+            loader: parallel.LoaderModule = importlib.import_module(module)
             result.extend(loader.load(group, context))
     return result
 
