@@ -476,34 +476,34 @@ class Walker:
                 reason = "symlink not followed" if inside else "symlink points outside the tree"
                 self.result.skipped.append((display, reason))
                 return
-        resolved = str(path.resolve())
-        if resolved in self._seen:
-            return
-        self._seen.add(resolved)
-        try:
-            info = path.stat()
-        except OSError as exc:
-            self.result.skipped.append((display, f"cannot read: {exc.strerror}"))
-            return
-        if not stat.S_ISREG(info.st_mode):
-            self.result.skipped.append((display, "not a regular file"))
-            return
-        self._found(str(path), display, root, info, explicit=explicit)
+        self._add_regular(str(path), display, root, str(path.resolve()), path.stat, explicit)
 
     def _add_entry(self, entry: os.DirEntry[str], display: str, root: Path, resolved: str) -> None:
         """A file the walk met that is no symlink: :meth:`_add_file` on the entry's own data."""
+        self._add_regular(entry.path, display, root, resolved, entry.stat, explicit=False)
+
+    def _add_regular(
+        self,
+        path: str,
+        display: str,
+        root: Path,
+        resolved: str,
+        stat_of: Callable[[], os.stat_result],
+        explicit: bool,
+    ) -> None:
+        """``path`` once per ``resolved`` path, if it is a regular file."""
         if resolved in self._seen:
             return
         self._seen.add(resolved)
         try:
-            info = entry.stat()
+            info = stat_of()
         except OSError as exc:
             self.result.skipped.append((display, f"cannot read: {exc.strerror}"))
             return
         if not stat.S_ISREG(info.st_mode):
             self.result.skipped.append((display, "not a regular file"))
             return
-        self._found(entry.path, display, root, info, explicit=False)
+        self._found(path, display, root, info, explicit=explicit)
 
     def _found(
         self, path: str, display: str, root: Path, info: os.stat_result, *, explicit: bool
