@@ -437,8 +437,8 @@ def worth_parallel(units: Sequence[WorkUnit], jobs: int) -> bool:
     size = sum(u.size for u in units)
     if files < SMALL_TREE_FILES and size < SMALL_TREE_BYTES:
         return False
-    total = sum(u.cost for u in units)
-    return max(u.cost for u in units) < 0.8 * total
+    costs = [u.cost for u in units]
+    return max(costs) < 0.8 * sum(costs)
 
 
 def run_units(
@@ -477,15 +477,16 @@ def _tasks(units: Sequence[WorkUnit], jobs: int) -> list[list[int]]:
     """Unit indices grouped into tasks, costliest units first, each task a share of what is left
     (guided scheduling): large tasks while there is much to do, small ones at the end, so that
     the workers run out of work at nearly the same time."""
-    order = sorted(range(len(units)), key=lambda i: units[i].cost, reverse=True)
-    remaining = sum(u.cost for u in units)
+    costs = [u.cost for u in units]  # a sum over the unit's sources each time it is asked
+    order = sorted(range(len(units)), key=costs.__getitem__, reverse=True)
+    remaining = sum(costs)
     smallest = remaining / (jobs * _SMALLEST_TASK_SHARE)
     tasks: list[list[int]] = []
     current: list[int] = []
     current_cost = 0.0
     for i in order:
         current.append(i)
-        current_cost += units[i].cost
+        current_cost += costs[i]
         if current_cost >= max(remaining / (jobs * _TASK_SHARE), smallest):
             tasks.append(current)
             remaining -= current_cost
