@@ -210,6 +210,20 @@ def floor_and_scans(floor: str, root: Path, jobs: int, repeat: int) -> list[Run]
     )
 
 
+def job_rows(floor: Run, one: Run, many: Run, jobs: int, files: int, size: int) -> list[str]:
+    """The rows of one job and of ``jobs`` jobs, each against the floor."""
+    return [
+        row("mtlslint, 1 job", one, files, size, f"{one.wall / floor.wall:.2f}x floor"),
+        row(
+            f"mtlslint, {jobs} jobs",
+            many,
+            files,
+            size,
+            f"{many.wall / floor.wall:.2f}x floor; {one.wall / many.wall:.2f}x faster than 1",
+        ),
+    ]
+
+
 # --- report helpers ----------------------------------------------------------------------------
 
 
@@ -337,14 +351,7 @@ def config_corpus(work: Path, sizes: Sequence[int], repeat: int, jobs: int) -> s
             f"**{files:,} files, {total / 1e6:.1f} MB**\n",
             TABLE_HEAD,
             row("floor: read + libyaml C loader", floor, files, total),
-            row("mtlslint, 1 job", one, files, total, f"{one.wall / floor.wall:.2f}x floor"),
-            row(
-                f"mtlslint, {jobs} jobs",
-                many,
-                files,
-                total,
-                f"{many.wall / floor.wall:.2f}x floor; {one.wall / many.wall:.2f}x faster than 1",
-            ),
+            *job_rows(floor, one, many, jobs, files, total),
             row("mtlslint, cold cache (fills it)", cold, files, total),
             row(
                 "mtlslint, unchanged re-scan",
@@ -383,14 +390,7 @@ def terraform_corpus(
             hcl2_run = median_run([PYTHON, "-c", HCL2_FLOOR, str(root)], 1)
             out.append(row("python-hcl2 `loads` (parse only)", hcl2_run, files, total))
         out += [
-            row("mtlslint, 1 job", one, files, total, f"{one.wall / floor.wall:.2f}x floor"),
-            row(
-                f"mtlslint, {jobs} jobs",
-                many,
-                files,
-                total,
-                f"{many.wall / floor.wall:.2f}x floor; {one.wall / many.wall:.2f}x faster than 1",
-            ),
+            *job_rows(floor, one, many, jobs, files, total),
             "",
         ]
     return "\n".join(out)
